@@ -1,0 +1,39 @@
+# The two commands a newcomer needs: `make run` and `make test`. Everything else is for developers.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+
+.PHONY: run test bench lint install install-test clean-instance
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+# A stamp per extra, so editing pyproject.toml reinstalls and an unchanged tree installs nothing.
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@ $(VENV)/.installed
+
+install: $(VENV)/.installed
+install-test: $(VENV)/.installed-test
+
+run: install
+	$(BIN)/propgroup serve
+
+test: install-test
+	$(BIN)/ruff check platform tests migrations
+	$(BIN)/pytest
+
+bench: install-test
+	$(BIN)/pytest tests/benchmarks -p no:cacheprovider -s -q
+
+lint: install-test
+	$(BIN)/ruff check platform tests migrations
+	$(BIN)/ruff format --check platform tests migrations
+
+clean-instance:
+	rm -rf instance

@@ -1,0 +1,3 @@
+from propgroup.cli import main
+
+main()

@@ -1,0 +1,63 @@
+"""API plumbing shared by every capability: the Api and Blueprint classes and JSON errors.
+
+Thin subclasses live here so later customisation (pagination, idempotency) needs no import changes.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import flask_smorest
+from flask import Flask, jsonify
+from werkzeug.exceptions import HTTPException
+
+from propgroup.errors import DomainError
+
+log = logging.getLogger(__name__)
+
+
+class Blueprint(flask_smorest.Blueprint):
+    pass
+
+
+def error_body(code: str, message: str, errors: Any = None) -> dict[str, Any]:
+    return {"code": code, "message": message, "errors": errors or {}}
+
+
+class Api(flask_smorest.Api):
+    """Every error is ``{"code", "message", "errors"}`` JSON with its own status; never HTML."""
+
+    def init_app(self, app: Flask, *args: Any, **kwargs: Any) -> None:
+        super().init_app(app, *args, **kwargs)
+        app.register_error_handler(DomainError, self.handle_domain_error)
+        app.register_error_handler(Exception, self.handle_unexpected)
+
+    def handle_http_exception(self, error: HTTPException):  # type: ignore[override]
+        code = (error.name or "error").lower().replace(" ", "_")
+        data = getattr(error, "data", None) or {}
+        # webargs puts validation messages under data["messages"]; flatten one location level.
+        messages = data.get("messages", {})
+        if len(messages) == 1:
+            messages = next(iter(messages.values()))
+        message = data.get("message") or error.description or error.name
+        response = jsonify(error_body(code, message, messages))
+        response.status_code = error.code or 500
+        for name, value in (data.get("headers") or {}).items():
+            response.headers[name] = value
+        return response
+
+    @staticmethod
+    def handle_domain_error(error: DomainError):
+        response = jsonify(error.to_dict())
+        response.status_code = error.status
+        return response
+
+    @staticmethod
+    def handle_unexpected(error: Exception):
+        if isinstance(error, HTTPException):
+            return error
+        log.exception("unhandled error")
+        response = jsonify(error_body("internal_error", "an unexpected error occurred"))
+        response.status_code = 500
+        return response

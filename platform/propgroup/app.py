@@ -1,0 +1,39 @@
+"""The Flask application factory."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+
+from propgroup import __version__
+from propgroup.api import Api
+from propgroup.config import get_settings
+
+
+def create_app(overrides: dict[str, Any] | None = None) -> Flask:
+    settings = get_settings()
+    app = Flask(__name__)
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        API_TITLE="PropGroup API",
+        API_VERSION=__version__,
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/api",
+        OPENAPI_JSON_PATH="openapi.json",
+        OPENAPI_SWAGGER_UI_PATH="docs",
+        OPENAPI_SWAGGER_UI_URL="https://cdn.jsdelivr.net/npm/swagger-ui-dist/",
+        JSON_SORT_KEYS=False,
+    )
+    app.config.update(overrides or {})
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]  # names are Chinese
+
+    from propgroup.ops.api import blp as health
+    from propgroup.tenancy.api import blp as tenant_api
+    from propgroup.tenancy.middleware import init_tenancy
+
+    init_tenancy(app)
+    app.register_blueprint(health)
+    api = Api(app)
+    api.register_blueprint(tenant_api)
+    return app

@@ -1,0 +1,1 @@
+"""People of a group and the roles they hold at units (用户与岗位)."""

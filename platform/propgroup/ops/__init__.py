@@ -1,0 +1,1 @@
+"""Running the platform: health checks, embedded services, the serve/worker commands."""

@@ -1,0 +1,1 @@
+"""Tenancy: registry, resolution, provisioning and the migration runner (多租户)."""

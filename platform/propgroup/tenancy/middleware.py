@@ -1,0 +1,82 @@
+"""Binding each request to its tenant: path prefix in WSGI, lookup before the view runs."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from flask import Flask, g, request
+from sqlalchemy.orm import Session
+
+from propgroup.config import get_settings
+from propgroup.db import engine_for
+from propgroup.errors import NotFound
+from propgroup.tenancy import service
+from propgroup.tenancy.models import Tenant
+from propgroup.tenancy.resolution import resolve_slug, slug_from_host, split_path_prefix
+
+PATH_SLUG_KEY = "propgroup.path_tenant"
+# Set by identity (API token auth) once it knows which tenant a bearer token belongs to.
+TOKEN_SLUG_KEY = "propgroup.token_tenant"  # noqa: S105 - an environ key, not a secret
+
+
+class TenantPathPrefix:
+    """Moves ``/t/<slug>`` from PATH_INFO to SCRIPT_NAME, so routes and url_for see one app."""
+
+    def __init__(self, app: Callable[..., Iterable[bytes]]) -> None:
+        self.app = app
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
+        slug, rest = split_path_prefix(environ.get("PATH_INFO", ""))
+        if slug is not None:
+            environ[PATH_SLUG_KEY] = slug
+            environ["SCRIPT_NAME"] = environ.get("SCRIPT_NAME", "") + f"/t/{slug}"
+            environ["PATH_INFO"] = rest
+        return self.app(environ, start_response)
+
+
+def _bind_tenant() -> None:
+    slug = resolve_slug(
+        host_slug=slug_from_host(request.host, get_settings().base_domain),
+        path_slug=request.environ.get(PATH_SLUG_KEY),
+        header_slug=request.headers.get("X-Tenant"),
+        token_slug=request.environ.get(TOKEN_SLUG_KEY),
+    )
+    g.tenant = service.active_tenant(control(), slug) if slug else None
+
+
+def control():
+    return engine_for(get_settings().database_url)
+
+
+def current_tenant() -> Tenant:
+    """The request's tenant; views of tenant data call this and get a 404 when there is none."""
+    tenant = g.get("tenant")
+    if tenant is None:
+        raise NotFound(
+            "no tenant in this request: use the group's subdomain or the /t/<slug>/ prefix",
+            code="tenant_required",
+        )
+    return tenant
+
+
+def tenant_db() -> Session:
+    """The request's session on its tenant schema, opened on first use and closed at teardown."""
+    if "tenant_db" not in g:
+        tenant = current_tenant()
+        g.tenant_db_cm = service.open_tenant_session(control(), tenant)
+        g.tenant_db = g.tenant_db_cm.__enter__()
+    return g.tenant_db
+
+
+def _close_tenant_db(_exc: BaseException | None) -> None:
+    manager = g.pop("tenant_db_cm", None)
+    g.pop("tenant_db", None)
+    if manager is not None:
+        manager.__exit__(None, None, None)
+
+
+def init_tenancy(app: Flask) -> None:
+    app.wsgi_app = TenantPathPrefix(app.wsgi_app)  # type: ignore[method-assign]
+    app.before_request(_bind_tenant)
+    app.teardown_request(_close_tenant_db)

@@ -1,0 +1,57 @@
+"""Control-plane registry (schema ``public``): cells and tenants."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Identity,
+    String,
+    Text,
+    func,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from propgroup.db import PublicBase
+
+TENANT_STATUSES = ("active", "suspended")
+
+
+class Cell(PublicBase):
+    """A PostgreSQL database that holds tenant schemas.
+
+    ``database_url`` is a URL, or ``env:VAR`` so credentials stay out of the table, or NULL for
+    the control plane's own database (the ``default`` cell).
+    """
+
+    __tablename__ = "cells"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    database_url: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class Tenant(PublicBase):
+    """One property group; its data lives in schema ``schema_name`` of database ``cell``."""
+
+    __tablename__ = "tenants"
+    __table_args__ = (CheckConstraint("status in ('active', 'suspended')", name="status"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    slug: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    schema_name: Mapped[str] = mapped_column(String(63), unique=True)
+    cell_name: Mapped[str] = mapped_column(ForeignKey("cells.name"), default="default")
+    template: Mapped[str] = mapped_column(String(100))
+    schema_revision: Mapped[str | None] = mapped_column(String(64), index=True)
+    last_migration_error: Mapped[str | None] = mapped_column(Text)
+    migrated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
+    )

@@ -1,0 +1,181 @@
+"""Tenant lifecycle: provision from a template (all or nothing), list, suspend, resume, drop."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import Connection, Engine, select, text, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from propgroup.db import bind_tenant, tenant_session
+from propgroup.errors import Conflict, Forbidden, NotFound
+from propgroup.identity import service as identity
+from propgroup.org import service as org
+from propgroup.tenancy.cells import DEFAULT_CELL, cell_engine, resolve_cell_url
+from propgroup.tenancy.migrate import create_tenant_tables, schema_exists, script_directory
+from propgroup.tenancy.models import Tenant
+from propgroup.tenancy.slugs import schema_for
+
+
+def template_ref(template: dict[str, Any]) -> str:
+    info = template["template"]
+    return f"{info['code']}@{info['version']}"
+
+
+def provision_tenant(
+    control: Engine,
+    *,
+    slug: str,
+    name: str,
+    template: dict[str, Any],
+    group: dict[str, Any] | None = None,
+    cell: str = DEFAULT_CELL,
+) -> Tenant:
+    """Create the tenant row, its schema, its tables at head and its starting data in one go.
+
+    On the default cell everything happens in one transaction, so any failure leaves neither
+    schema nor row. Another cell gets its own transaction, committed first and undone by hand if
+    the control-plane commit then fails.
+    """
+    schema = schema_for(slug)
+    if resolve_cell_url(control, cell) is not None:
+        raise Conflict("provisioning into another cell is not supported yet", code="cell_remote")
+    with control.begin() as connection:
+        _refuse_taken(connection, slug, schema)
+        tenant = Tenant(
+            slug=slug,
+            name=name,
+            schema_name=schema,
+            cell_name=cell,
+            template=template_ref(template),
+            status="active",
+        )
+        connection.execute(text(f'create schema "{schema}"'))
+        tenant.schema_revision = create_tenant_tables(
+            connection, schema, script_directory("tenant")
+        )
+        _insert_tenant_row(connection, tenant)
+        with Session(bind=bind_tenant(connection, schema)) as session:
+            load_group_data(session, name=name, template=template, group=group)
+    return tenant
+
+
+def _refuse_taken(connection: Connection, slug: str, schema: str) -> None:
+    if connection.scalar(select(Tenant.id).where(Tenant.slug == slug)):
+        raise Conflict(f"tenant {slug!r} already exists", code="duplicate_slug")
+    if schema_exists(connection, schema):
+        raise Conflict(
+            f"schema {schema} exists without a tenant row; inspect it before reusing the slug",
+            code="orphan_schema",
+        )
+
+
+def _insert_tenant_row(connection: Connection, tenant: Tenant) -> None:
+    with Session(bind=connection) as session:
+        session.add(tenant)
+        try:
+            session.flush()
+        except IntegrityError as exc:  # a concurrent create of the same slug won the race
+            raise Conflict(f"tenant {tenant.slug!r} already exists", code="duplicate_slug") from exc
+        session.expunge(tenant)
+
+
+def load_group_data(
+    session: Session, *, name: str, template: dict[str, Any], group: dict[str, Any] | None
+) -> None:
+    """Units (each non-department unit gets the template's departments, R-ORG-1), users, roles."""
+    units = (group or {}).get("units") or [
+        {"code": "HQ", "kind": "hq", "name": name, "parent": None}
+    ]
+    by_code: dict[str, Any] = {}
+    for spec in _parents_first(units):
+        parent = by_code.get(spec["parent"]) if spec["parent"] else None
+        unit = org.create_unit(
+            session, code=spec["code"], kind=spec["kind"], name=spec["name"], parent=parent
+        )
+        by_code[unit.code] = unit
+        if unit.kind != "department":
+            for department in template["departments"]:
+                by_code[f"{unit.code}-{department['code']}"] = org.create_unit(
+                    session,
+                    code=f"{unit.code}-{department['code']}",
+                    kind="department",
+                    name=department["name"],
+                    parent=unit,
+                )
+    password = (group or {}).get("tenant", {}).get("demo_password")
+    for spec in (group or {}).get("users", []):
+        user = identity.create_user(
+            session,
+            login=spec["login"],
+            display_name=spec["display_name"],
+            email=spec["email"],
+            password=password,
+        )
+        for grant in spec["roles"]:
+            identity.assign_role(session, user, grant["role"], by_code[grant["unit"]])
+    session.flush()
+
+
+def _parents_first(units: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    placed: set[str] = set()
+    ordered: list[dict[str, Any]] = []
+    pending = list(units)
+    while pending:
+        ready = [u for u in pending if u["parent"] is None or u["parent"] in placed]
+        if not ready:
+            raise Conflict("unit parents form a cycle", code="cycle")
+        for unit in ready:
+            ordered.append(unit)
+            placed.add(unit["code"])
+        pending = [u for u in pending if u["code"] not in placed]
+    return ordered
+
+
+def list_tenants(control: Engine) -> list[Tenant]:
+    with Session(bind=control) as session:
+        return list(session.scalars(select(Tenant).order_by(Tenant.slug)))
+
+
+def get_tenant(control: Engine, slug: str) -> Tenant:
+    with Session(bind=control) as session:
+        tenant = session.scalar(select(Tenant).where(Tenant.slug == slug))
+    if tenant is None:
+        raise NotFound(f"tenant {slug!r} does not exist", code="unknown_tenant")
+    return tenant
+
+
+def active_tenant(control: Engine, slug: str) -> Tenant:
+    """The tenant a request may use: unknown is 404, suspended is 403, never a fallback."""
+    tenant = get_tenant(control, slug)
+    if tenant.status != "active":
+        raise Forbidden(f"tenant {slug!r} is suspended", code="tenant_suspended")
+    return tenant
+
+
+def set_status(control: Engine, slug: str, status: str) -> Tenant:
+    get_tenant(control, slug)
+    with control.begin() as connection:
+        connection.execute(update(Tenant).where(Tenant.slug == slug).values(status=status))
+    return get_tenant(control, slug)
+
+
+def drop_tenant(control: Engine, slug: str) -> None:
+    """Delete the schema and the row together; there is no undo."""
+    tenant = get_tenant(control, slug)
+    with control.begin() as connection:
+        connection.execute(text(f'drop schema if exists "{tenant.schema_name}" cascade'))
+        connection.execute(Tenant.__table__.delete().where(Tenant.slug == slug))
+
+
+@contextmanager
+def open_tenant_session(control: Engine, tenant: Tenant) -> Iterator[Session]:
+    """A session bound to the tenant's schema in its cell; the caller commits."""
+    session = tenant_session(cell_engine(control, tenant.cell_name), tenant.schema_name)
+    try:
+        yield session
+    finally:
+        session.close()
