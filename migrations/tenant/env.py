@@ -9,17 +9,18 @@ from alembic import context
 
 from propgroup import models  # noqa: F401 - fills the metadata
 from propgroup.config import get_settings
-from propgroup.db import bind_tenant, engine_for
-from propgroup.tenancy.migrate import unqualified_tenant_metadata
+from propgroup.db import TenantBase, engine_for, set_local_search_path, translated, unqualified
 
 schema = context.get_x_argument(as_dictionary=True).get("schema")
 if not schema or not schema.startswith("t_"):
     raise SystemExit("pass the tenant schema: alembic -n tenant -x schema=t_<slug> …")
 
 with engine_for(get_settings().database_url).begin() as connection:
+    connection = translated(connection, schema)
+    set_local_search_path(connection, schema)
     context.configure(
-        connection=bind_tenant(connection, schema),
-        target_metadata=unqualified_tenant_metadata(),
+        connection=connection,
+        target_metadata=unqualified(TenantBase.metadata),
         version_table_schema=schema,
         include_name=lambda name, type_, _: not (type_ == "table" and name == "alembic_version"),
         compare_type=True,

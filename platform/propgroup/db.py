@@ -40,6 +40,14 @@ class TenantBase(DeclarativeBase):
     metadata = MetaData(schema=TENANT_PLACEHOLDER, naming_convention=NAMING_CONVENTION)
 
 
+def unqualified(metadata: MetaData) -> MetaData:
+    """The same tables without a schema, as migrations see them through the search path."""
+    copy = MetaData(naming_convention=NAMING_CONVENTION)
+    for table in metadata.sorted_tables:
+        table.to_metadata(copy, schema=None)
+    return copy
+
+
 _engines: dict[str, Engine] = {}
 _engines_lock = threading.Lock()
 
@@ -64,6 +72,11 @@ def dispose_engines() -> None:
         _engines.clear()
 
 
+# The per-tenant database role: NOLOGIN, granted only on its own schema. Roles are cluster-wide, so
+# the database's name is folded in to keep two databases on one server (dev, tests) apart.
+TENANT_ROLE_SQL = "'tr_' || left(md5(current_database()), 8) || '_' || substr(:schema, 3)"
+
+
 def set_local_search_path(connection: Connection, schema: str) -> None:
     """Search path for this transaction only; a session-level SET leaks across pooled conns."""
     connection.execute(
@@ -71,10 +84,30 @@ def set_local_search_path(connection: Connection, schema: str) -> None:
     )
 
 
+def enter_tenant(connection: Connection, schema: str) -> None:
+    """Until the transaction ends, act as the tenant's role with its schema on the search path.
+
+    The role is what makes isolation hold for hand-written SQL too: another tenant's schema, or
+    the control plane, is ``permission denied`` rather than merely absent from the search path.
+    """
+    connection.execute(
+        text(
+            "select set_config('search_path', :path, true), "
+            f"set_config('role', {TENANT_ROLE_SQL}, true)"
+        ),
+        {"path": f'"{schema}"', "schema": schema},
+    )
+
+
+def translated(connection: Connection, schema: str) -> Connection:
+    """ORM and Core statements on ``connection`` address ``schema`` instead of the placeholder."""
+    return connection.execution_options(schema_translate_map={TENANT_PLACEHOLDER: schema})
+
+
 def bind_tenant(connection: Connection, schema: str) -> Connection:
-    """A connection whose ORM/Core statements and text() SQL both land in ``schema``."""
-    bound = connection.execution_options(schema_translate_map={TENANT_PLACEHOLDER: schema})
-    set_local_search_path(bound, schema)
+    """A connection whose ORM, Core and text() SQL all act inside ``schema`` as its role."""
+    bound = translated(connection, schema)
+    enter_tenant(bound, schema)
     return bound
 
 
@@ -86,10 +119,10 @@ def tenant_session(engine: Engine, schema: str) -> Session:
 
 
 @event.listens_for(Session, "after_begin")
-def _search_path_per_transaction(session: Session, _transaction, connection: Connection) -> None:
+def _enter_tenant_per_transaction(session: Session, _transaction, connection: Connection) -> None:
     schema = session.info.get("tenant_schema")
     if schema:
-        set_local_search_path(connection, schema)
+        enter_tenant(connection, schema)
 
 
 @contextmanager

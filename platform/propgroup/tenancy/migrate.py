@@ -19,10 +19,15 @@ from alembic.config import Config
 from alembic.operations import Operations
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, MetaData, func, select, text, update
+from sqlalchemy import Connection, Engine, func, select, text, update
 
 from propgroup.config import PROJECT_HOME
-from propgroup.db import NAMING_CONVENTION, TenantBase, bind_tenant, engine_for
+from propgroup.db import (
+    TenantBase,
+    engine_for,
+    set_local_search_path,
+    translated,
+)
 from propgroup.errors import Conflict
 from propgroup.tenancy.models import Tenant
 
@@ -58,14 +63,6 @@ def upgrade_control_plane(engine: Engine) -> None:
         command.upgrade(config, "head")
 
 
-def unqualified_tenant_metadata() -> MetaData:
-    """Tenant tables without a schema, as the migrations see them through the search path."""
-    metadata = MetaData(naming_convention=NAMING_CONVENTION)
-    for table in TenantBase.metadata.sorted_tables:
-        table.to_metadata(metadata, schema=None)
-    return metadata
-
-
 def _context(connection: Connection, schema: str, **opts: object) -> MigrationContext:
     return MigrationContext.configure(
         connection, opts={"version_table_schema": schema, "transactional_ddl": True, **opts}
@@ -74,7 +71,8 @@ def _context(connection: Connection, schema: str, **opts: object) -> MigrationCo
 
 def create_tenant_tables(connection: Connection, schema: str, script: ScriptDirectory) -> str:
     """Fresh schema straight to head: create the tables from the models, then stamp the head."""
-    bound = bind_tenant(connection, schema)
+    bound = translated(connection, schema)
+    set_local_search_path(bound, schema)
     TenantBase.metadata.create_all(bound, checkfirst=False)
     head = single_head(script)
     _context(bound, schema).stamp(script, head)
@@ -86,7 +84,9 @@ def upgrade_tenant_schema(
 ) -> str | None:
     """Upgrade one schema inside the caller's transaction; returns the revision it ends at."""
     connection.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(schema, 0))))
-    bound = bind_tenant(connection, schema)
+    # Migrations run as the schema's owner (the login role), not as the tenant role.
+    bound = translated(connection, schema)
+    set_local_search_path(bound, schema)
 
     def steps(revision: tuple[str, ...], _context: MigrationContext) -> list:
         return script._upgrade_revs(destination, revision)

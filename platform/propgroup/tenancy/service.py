@@ -6,7 +6,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Connection, Engine, select, text, update
+from sqlalchemy import Connection, Engine, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -15,6 +15,11 @@ from propgroup.errors import Conflict, Forbidden, NotFound
 from propgroup.identity import service as identity
 from propgroup.org import service as org
 from propgroup.tenancy.cells import DEFAULT_CELL, cell_engine, resolve_cell_url
+from propgroup.tenancy.isolation import (
+    create_walled_schema,
+    drop_walled_schema,
+    keep_version_table_private,
+)
 from propgroup.tenancy.migrate import create_tenant_tables, schema_exists, script_directory
 from propgroup.tenancy.models import Tenant
 from propgroup.tenancy.slugs import schema_for
@@ -34,11 +39,10 @@ def provision_tenant(
     group: dict[str, Any] | None = None,
     cell: str = DEFAULT_CELL,
 ) -> Tenant:
-    """Create the tenant row, its schema, its tables at head and its starting data in one go.
+    """Create the tenant row, its role and schema, tables at head and starting data in one go.
 
-    On the default cell everything happens in one transaction, so any failure leaves neither
-    schema nor row. Another cell gets its own transaction, committed first and undone by hand if
-    the control-plane commit then fails.
+    Everything happens in one transaction of the control-plane database (the default cell), so
+    any failure leaves no schema, no role and no row.
     """
     schema = schema_for(slug)
     if resolve_cell_url(control, cell) is not None:
@@ -53,11 +57,12 @@ def provision_tenant(
             template=template_ref(template),
             status="active",
         )
-        connection.execute(text(f'create schema "{schema}"'))
-        tenant.schema_revision = create_tenant_tables(
-            connection, schema, script_directory("tenant")
-        )
+        create_walled_schema(connection, schema)
+        script = script_directory("tenant")
+        tenant.schema_revision = create_tenant_tables(connection, schema, script)
+        keep_version_table_private(connection, schema)
         _insert_tenant_row(connection, tenant)
+        # Starting data goes in as the tenant role, so a missing grant fails provisioning.
         with Session(bind=bind_tenant(connection, schema)) as session:
             load_group_data(session, name=name, template=template, group=group)
     return tenant
@@ -167,7 +172,7 @@ def drop_tenant(control: Engine, slug: str) -> None:
     """Delete the schema and the row together; there is no undo."""
     tenant = get_tenant(control, slug)
     with control.begin() as connection:
-        connection.execute(text(f'drop schema if exists "{tenant.schema_name}" cascade'))
+        drop_walled_schema(connection, tenant.schema_name)
         connection.execute(Tenant.__table__.delete().where(Tenant.slug == slug))
 
 
