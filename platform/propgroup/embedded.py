@@ -22,6 +22,7 @@ def ensure_database(instance: Path) -> str:
         return os.environ["DATABASE_URL"]
     import pgserver
 
+    instance.mkdir(parents=True, exist_ok=True)
     server = pgserver.get_server(instance / "pg", cleanup_mode="stop")
     _handles["pg"] = server
     exists = server.psql(f"select 1 from pg_database where datname = '{DATABASE_NAME}';")
