@@ -123,3 +123,23 @@ def test_demo_load_is_idempotent(run, control):
     again = run("demo", "load")
     assert again.exit_code == 0 and "kept as it is" in again.output
     run("tenants", "drop", "demo", "--yes")
+
+
+def test_migrate_names_the_failed_tenant_and_exits_non_zero(run, make_tenant, control):
+    """A schema whose recorded revision was lost is replayed from the start and fails; the
+    command says which tenant and exits 1 while the others stay untouched."""
+    from sqlalchemy import text
+
+    healthy, broken = make_tenant(), make_tenant()
+    with control.begin() as connection:
+        connection.execute(text(f'delete from "{broken.schema_name}".alembic_version'))
+        connection.execute(
+            text("update public.tenants set schema_revision = null where slug = :s"),
+            {"s": broken.slug},
+        )
+    result = run("tenants", "migrate", "--jobs", "1")
+    assert result.exit_code == 1
+    assert f"FAILED {broken.slug}" in result.output
+    assert "1 failed" in result.output
+    assert service.get_tenant(control, healthy.slug).last_migration_error is None
+    assert "already exists" in service.get_tenant(control, broken.slug).last_migration_error
