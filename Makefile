@@ -3,7 +3,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run test bench lint install install-test clean-instance
+.PHONY: run test bench lint install install-test browser clean-instance
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,9 +24,16 @@ install-test: $(VENV)/.installed-test
 run: install
 	$(BIN)/propgroup serve
 
-test: install-test
+test: install-test browser
 	$(BIN)/ruff check platform tests migrations
 	$(BIN)/pytest
+
+# Portal tests drive Debian's Chromium (Playwright never downloads a browser here). As root the
+# packages are installed; otherwise those tests skip and say why.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && \
+	  (apt-get update -qq && apt-get install -y -qq chromium fonts-noto-cjk >/dev/null) || \
+	  echo "chromium not installed (needs root): browser tests will be skipped"; }
 
 bench: install-test
 	$(BIN)/pytest tests/benchmarks -p no:cacheprovider -s -q

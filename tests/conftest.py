@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -22,8 +24,12 @@ TEMPLATE_PATH = PROJECT_HOME / "tenants" / "templates" / "commercial-property-cn
 
 
 @pytest.fixture(scope="session")
-def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("services")
+def workdir() -> Iterator[Path]:
+    """Embedded servers live outside pytest's numbered temp dirs, which a concurrent pytest
+    session prunes (it keeps the newest three) while our server still runs there."""
+    path = Path(tempfile.mkdtemp(prefix="propgroup-services-"))
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
@@ -94,5 +100,5 @@ def make_tenant(control: Engine, template: dict[str, Any]) -> Iterator[Callable[
 
     yield make
     for engine, slug in made:
-        if any(t.slug == slug for t in service.list_tenants(engine)):
+        if service.find_tenant(engine, slug) is not None:
             service.drop_tenant(engine, slug)

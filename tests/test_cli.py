@@ -68,7 +68,11 @@ def test_create_list_suspend_resume_drop(run, control):
         ),
         (
             ["tenants", "create", "okslug", "--name", "  ", "--template", str(TEMPLATE_PATH)],
-            "blank",
+            "1-200 printable",
+        ),
+        (
+            ["tenants", "create", "okslug", "--name", "x" * 201, "--template", str(TEMPLATE_PATH)],
+            "1-200 printable",
         ),
         (["tenants", "suspend", "nosuch"], "does not exist"),
     ],
@@ -108,6 +112,21 @@ def test_unreachable_database_is_a_clear_error(run, monkeypatch):
         get_settings.cache_clear()
     assert result.exit_code == 2
     assert "cannot reach the database" in result.output
+
+
+def test_commands_before_db_upgrade_say_so(run, pg_server, monkeypatch):
+    from tests.support.databases import throwaway_database
+
+    with throwaway_database(pg_server, prefix="pgempty") as url:
+        monkeypatch.setenv("DATABASE_URL", url)
+        get_settings.cache_clear()
+        try:
+            result = run("tenants", "list")
+        finally:
+            monkeypatch.undo()
+            get_settings.cache_clear()
+    assert result.exit_code == 2
+    assert "propgroup db upgrade" in result.output
 
 
 def test_migrate_reports_counts_and_exits_zero_when_all_at_head(run, make_tenant):

@@ -49,6 +49,8 @@ def test_cashier_and_accountant_of_separate_branches_is_allowed_r_org_3(session)
     user = _user(session, "zhao")
     identity.assign_role(session, user, "cashier", org.get_unit_by_code(session, "B1"))
     identity.assign_role(session, user, "branch_accountant", org.get_unit_by_code(session, "B2"))
+    held = {(role, unit.code) for role, unit in identity.roles_of(session, user)}
+    assert held == {("cashier", "B1"), ("branch_accountant", "B2")}
 
 
 def test_unknown_role_and_duplicate_login_are_refused(session):

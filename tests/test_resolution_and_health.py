@@ -59,6 +59,18 @@ def test_token_tenant_wins_and_a_mismatch_is_forbidden():
         resolve_slug(host_slug=None, path_slug=None, header_slug="other", token_slug="acme")
 
 
+def test_x_tenant_header_counts_only_beside_a_token():
+    assert resolve_slug(host_slug=None, path_slug=None, header_slug="acme", token_slug=None) is None
+
+
+def test_host_and_path_naming_different_tenants_is_a_400():
+    from propgroup.errors import DomainError
+
+    with pytest.raises(DomainError) as caught:
+        resolve_slug(host_slug="acme", path_slug="other", header_slug=None, token_slug=None)
+    assert caught.value.status == 400
+
+
 def test_malformed_slug_in_a_request_is_unknown_not_an_error():
     with pytest.raises(NotFound):
         resolve_slug(host_slug=None, path_slug="x'; drop", header_slug=None, token_slug=None)

@@ -31,6 +31,24 @@ def test_any_text_is_refused_or_is_a_plain_identifier(candidate):
     assert slug not in RESERVED_SLUGS and not slug.startswith("pg_")
 
 
+NEAR_MISS = st.text(
+    alphabet=st.sampled_from([*string.ascii_letters, *string.digits, "_", *HOSTILE]), max_size=45
+)
+
+
+@settings(max_examples=300)
+@given(NEAR_MISS)
+def test_near_miss_slugs_are_refused_or_need_no_quoting_in_postgres(pg_quote, candidate):
+    """Anything accepted is an identifier PostgreSQL would neither quote nor truncate."""
+    try:
+        slug = validate_slug(candidate)
+    except InvalidInput:
+        return
+    schema = schema_for(slug)
+    assert pg_quote(schema) == (schema, len(schema.encode()))
+    assert len(schema.encode()) <= 63
+
+
 @given(
     st.from_regex(r"[a-z][a-z0-9_]{2,30}", fullmatch=True),
     st.sampled_from(HOSTILE),
@@ -66,6 +84,21 @@ def test_a_single_hostile_character_anywhere_is_refused(base, bad, position):
 def test_known_bad_slugs_are_refused(slug):
     with pytest.raises(InvalidInput):
         validate_slug(slug)
+
+
+@pytest.fixture(scope="module")
+def pg_quote(control):
+    """Ask PostgreSQL itself: (quote_ident(name), octet_length(name))."""
+    connection = control.connect()
+
+    def quote(name: str):
+        row = connection.execute(
+            text("select quote_ident(:n), octet_length(:n)"), {"n": name}
+        ).one()
+        return tuple(row)
+
+    yield quote
+    connection.close()
 
 
 def test_longest_slug_fits_postgres_identifier_limit():

@@ -7,7 +7,7 @@ from sqlalchemy import inspect, select, text
 from sqlalchemy.exc import ProgrammingError
 
 from propgroup.db import TenantBase, tenant_session
-from propgroup.errors import Conflict, NotFound
+from propgroup.errors import Conflict, InvalidInput, NotFound
 from propgroup.org import service as org
 from propgroup.org.models import OrgUnit
 from propgroup.tenancy import service
@@ -85,17 +85,24 @@ def test_session_without_tenant_fails_closed(control, make_tenant):
 
 
 def test_search_path_is_per_transaction_not_per_connection(control, make_tenant):
-    """After a tenant transaction the pooled connection carries no tenant path or role."""
+    """After a tenant transaction the pooled connection carries no tenant path or role.
+
+    A one-connection pool makes sure the second checkout is the very connection the tenant used.
+    """
+    from sqlalchemy import create_engine
+
     a = make_tenant()
-    with tenant_session(control, a.schema_name) as session:
+    single = create_engine(control.url, pool_size=1, max_overflow=0)
+    with tenant_session(single, a.schema_name) as session:
         session.scalar(text("select 1"))
         session.commit()
-    with control.connect() as connection:
+    with single.connect() as connection:
         path, user = connection.execute(
             text("select current_setting('search_path'), current_user")
         ).one()
         assert a.schema_name not in path
         assert not user.startswith("tr_")
+    single.dispose()
 
 
 def test_provisioning_creates_schema_role_tables_at_head(control, make_tenant):
@@ -141,6 +148,32 @@ def test_provisioning_failure_halfway_leaves_nothing_behind(control, template):
     assert "t_halfway" not in _schemas(control)
     assert not _roles(control, "t_halfway")
     assert all(t.slug != "halfway" for t in service.list_tenants(control))
+
+
+def test_concurrent_creates_of_one_slug_give_one_tenant_and_one_conflict(control, template):
+    from concurrent.futures import ThreadPoolExecutor
+
+    def create(_):
+        try:
+            service.provision_tenant(control, slug="racing", name="R", template=template)
+            return "created"
+        except Conflict:
+            return "conflict"
+
+    try:
+        with ThreadPoolExecutor(4) as pool:
+            outcomes = sorted(pool.map(create, range(4)))
+        assert outcomes == ["conflict", "conflict", "conflict", "created"]
+    finally:
+        service.drop_tenant(control, "racing")
+
+
+@pytest.mark.parametrize("name", ["", "   ", "x" * 201, "bad\x00name", "line\nbreak"])
+def test_bad_tenant_names_are_refused_before_anything_is_written(control, template, name):
+    with pytest.raises(InvalidInput):
+        service.provision_tenant(control, slug="badname", name=name, template=template)
+    assert service.find_tenant(control, "badname") is None
+    assert "t_badname" not in _schemas(control)
 
 
 def test_duplicate_slug_is_refused_and_the_first_tenant_kept(control, make_tenant, template):

@@ -28,12 +28,25 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.config.update(overrides or {})
     app.json.ensure_ascii = False  # type: ignore[attr-defined]  # names are Chinese
 
+    from propgroup.api.auth import init_api_auth_after_tenancy, init_api_auth_before_tenancy
+    from propgroup.jobs.api import blp as jobs_api
     from propgroup.ops.api import blp as health
+    from propgroup.ops.request_id import init_request_id
+    from propgroup.org.api import blp as org_api
     from propgroup.tenancy.api import blp as tenant_api
     from propgroup.tenancy.middleware import init_tenancy
 
+    # Order matters: request id, then the token's tenant claim, then resolution, then the token.
+    init_request_id(app)
+    init_api_auth_before_tenancy(app)
     init_tenancy(app)
+    init_api_auth_after_tenancy(app)
+    from propgroup.portal import init_portal
+
+    init_portal(app)  # portal pages: session sign-in, CSRF, i18n, HTML errors (not /api)
     app.register_blueprint(health)
     api = Api(app)
     api.register_blueprint(tenant_api)
+    api.register_blueprint(org_api)
+    api.register_blueprint(jobs_api)
     return app

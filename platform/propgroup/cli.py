@@ -10,7 +10,7 @@ import sys
 from typing import Any
 
 import click
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DataError, OperationalError
 
 from propgroup.errors import DomainError
 
@@ -24,6 +24,10 @@ class Commands(click.Group):
         except DomainError as exc:
             click.echo(f"error: {exc.message}", err=True)
             sys.exit(2)
+        except DataError as exc:
+            reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+            click.echo(f"error: a value does not fit: {reason}", err=True)
+            sys.exit(2)
         except OperationalError as exc:
             reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
             click.echo(f"error: cannot reach the database: {reason}", err=True)
@@ -36,10 +40,12 @@ def main() -> None:
 
 
 def _register() -> None:
-    from propgroup.ops.cli import db, demo, serve, worker
+    from propgroup.audit.cli import audit
+    from propgroup.identity.cli import clients
+    from propgroup.ops.cli import db, demo, relay, scheduler, serve, worker
     from propgroup.tenancy.cli import tenants
 
-    for command in (serve, db, demo, worker, tenants):
+    for command in (serve, db, demo, worker, relay, scheduler, tenants, audit, clients):
         main.add_command(command)
 
 

@@ -21,15 +21,16 @@ def _project_home() -> Path:
 PROJECT_HOME = _project_home()
 
 
+DEV_SECRET = "dev-only-secret-change-me"  # noqa: S105 - the marker of an unset SECRET_KEY
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str
-    redis_url: str
+    redis_url: str | None
     storage_url: str
     secret_key: str
     base_domain: str | None
-    instance_path: Path
-    timezone: str = "Asia/Shanghai"
 
 
 def sqlalchemy_url(url: str) -> str:
@@ -40,22 +41,31 @@ def sqlalchemy_url(url: str) -> str:
     return url
 
 
+def instance_path() -> Path:
+    """Local state of ``make run``: embedded databases, blobs, outgoing mail."""
+    return Path(os.environ.get("PROPGROUP_INSTANCE", PROJECT_HOME / "instance")).resolve()
+
+
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    instance = Path(os.environ.get("PROPGROUP_INSTANCE", PROJECT_HOME / "instance")).resolve()
     database_url = os.environ.get("DATABASE_URL")
-    redis_url = os.environ.get("REDIS_URL")
-    if not database_url or not redis_url:
+    if not database_url:
         raise Unavailable(
-            "DATABASE_URL and REDIS_URL must be set; `make run` starts embedded services "
-            "and sets them, or use `propgroup` commands which start them on demand",
+            "DATABASE_URL is not set; `make run` and the `propgroup` commands start an embedded "
+            "database when it is unset",
             code="not_configured",
         )
     return Settings(
         database_url=sqlalchemy_url(database_url),
-        redis_url=redis_url,
-        storage_url=os.environ.get("STORAGE_URL", (instance / "blobs").as_uri()),
-        secret_key=os.environ.get("SECRET_KEY", "dev-only-secret-change-me"),
+        redis_url=os.environ.get("REDIS_URL") or None,
+        storage_url=os.environ.get("STORAGE_URL", (instance_path() / "blobs").as_uri()),
+        secret_key=os.environ.get("SECRET_KEY", DEV_SECRET),
         base_domain=os.environ.get("BASE_DOMAIN") or None,
-        instance_path=instance,
     )
+
+
+def require_redis_url() -> str:
+    url = get_settings().redis_url
+    if not url:
+        raise Unavailable("REDIS_URL is not set", code="not_configured")
+    return url

@@ -9,8 +9,6 @@ for the current transaction only (``text()`` SQL). A session without the map fai
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 from sqlalchemy import Connection, Engine, MetaData, create_engine, event, text
 from sqlalchemy.orm import DeclarativeBase, Session
@@ -59,7 +57,12 @@ def engine_for(url: str, *, pool_size: int = 5) -> Engine:
         engine = _engines.get(url)
         if engine is None:
             engine = create_engine(
-                url, pool_size=pool_size, max_overflow=10, pool_pre_ping=True, future=True
+                url,
+                pool_size=pool_size,
+                max_overflow=10,
+                pool_pre_ping=True,
+                pool_timeout=10,
+                connect_args={"connect_timeout": 10},  # a dead server is an error, not a hang
             )
             _engines[url] = engine
         return engine
@@ -123,16 +126,3 @@ def _enter_tenant_per_transaction(session: Session, _transaction, connection: Co
     schema = session.info.get("tenant_schema")
     if schema:
         enter_tenant(connection, schema)
-
-
-@contextmanager
-def session_scope(session: Session) -> Iterator[Session]:
-    """Commit on success, roll back on any error, always close."""
-    try:
-        yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()

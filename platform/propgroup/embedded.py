@@ -48,6 +48,3 @@ def ensure_services(instance: Path, *, redis: bool = True) -> None:
     ensure_database(instance)
     if redis:
         ensure_redis(instance)
-    else:
-        # Commands that never touch Redis still need a value to build their settings.
-        os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/0")

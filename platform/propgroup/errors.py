@@ -30,6 +30,11 @@ class InvalidInput(DomainError):
     code = "invalid_input"
 
 
+class Unauthorized(DomainError):
+    status = 401
+    code = "unauthorized"
+
+
 class NotFound(DomainError):
     status = 404
     code = "not_found"

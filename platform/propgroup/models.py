@@ -1,7 +1,19 @@
 """Imports every capability's models, so both metadata objects are complete where used."""
 
+from propgroup.api import models as api_models
+from propgroup.audit import models as audit_models
 from propgroup.identity import models as identity_models
+from propgroup.jobs import models as jobs_models
 from propgroup.org import models as org_models
+from propgroup.storage import models as storage_models
 from propgroup.tenancy import models as tenancy_models
 
-__all__ = ["identity_models", "org_models", "tenancy_models"]
+__all__ = [
+    "api_models",
+    "audit_models",
+    "identity_models",
+    "jobs_models",
+    "org_models",
+    "storage_models",
+    "tenancy_models",
+]

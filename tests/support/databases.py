@@ -46,7 +46,9 @@ _keep: list[object] = []
 def throwaway_database(server: str, prefix: str = "pgtest") -> Iterator[str]:
     """Create a database on ``server``, yield its URL, drop it (connections and all) afterwards."""
     name = f"{prefix}_{os.getpid()}_{secrets.token_hex(3)}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    # The maintenance database exists on every server, whatever DATABASE_URL names.
+    maintenance = make_url(server).set(database="postgres")
+    admin = create_engine(maintenance, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.execute(text(f'create database "{name}"'))
     url = make_url(server).set(database=name).render_as_string(hide_password=False)

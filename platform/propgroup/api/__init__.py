@@ -10,6 +10,7 @@ from typing import Any
 
 import flask_smorest
 from flask import Flask, jsonify
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 from propgroup.errors import DomainError
@@ -55,8 +56,11 @@ class Api(flask_smorest.Api):
 
     @staticmethod
     def handle_unexpected(error: Exception):
-        if isinstance(error, HTTPException):
-            return error
+        if isinstance(error, OperationalError):
+            log.warning("database unavailable: %s", error)
+            response = jsonify(error_body("database_unavailable", "the database is not answering"))
+            response.status_code = 503
+            return response
         log.exception("unhandled error")
         response = jsonify(error_body("internal_error", "an unexpected error occurred"))
         response.status_code = 500

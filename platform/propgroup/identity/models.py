@@ -15,6 +15,7 @@ from sqlalchemy import (
     func,
     text,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
 from propgroup.db import TenantBase
@@ -43,3 +44,23 @@ class RoleAssignment(TenantBase):
     role: Mapped[str] = mapped_column(String(40))
     unit_id: Mapped[int] = mapped_column(ForeignKey("org_units.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class ApiClient(TenantBase):
+    """A partner integration: a secret token bound to this tenant, scopes, an optional subtree.
+
+    Only the token's SHA-256 is kept: it is 256 random bits, so a slow hash adds nothing but
+    latency to every API call.
+    """
+
+    __tablename__ = "api_clients"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    client_id: Mapped[str] = mapped_column(String(24), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    secret_sha256: Mapped[str] = mapped_column(String(64))
+    scopes: Mapped[list[str]] = mapped_column(ARRAY(String(60)))
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("org_units.id"))
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

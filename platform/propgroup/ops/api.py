@@ -25,18 +25,19 @@ def _check_database() -> str:
             connection.execute(text("select 1"))
         return "ok"
     except SQLAlchemyError as exc:
-        return f"error: {type(exc.orig or exc).__name__}"
+        return f"error: {type(getattr(exc, 'orig', None) or exc).__name__}"
 
 
 def _check_redis() -> str:
+    url = get_settings().redis_url
+    if not url:
+        return "error: REDIS_URL is not set"
     try:
-        client = Redis.from_url(
-            get_settings().redis_url, socket_timeout=1, socket_connect_timeout=1
-        )
+        client = Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1)
         client.ping()
         client.close()
         return "ok"
-    except Exception as exc:
+    except Exception as exc:  # any failure means "not ready"; the type says which
         return f"error: {type(exc).__name__}"
 
 

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import click
 
-from propgroup.config import PROJECT_HOME, get_settings
-from propgroup.ops.context import control_engine, instance_path
+from propgroup.config import PROJECT_HOME, instance_path, require_redis_url
+from propgroup.ops.context import control_engine
 from propgroup.tenancy import service
 from propgroup.tenancy.migrate import upgrade_control_plane
 from propgroup.tenancy.templates import load_group
@@ -28,7 +28,7 @@ def db() -> None:
 @db.command("upgrade")
 def db_upgrade() -> None:
     """Migrate the control plane (schema public) to head."""
-    upgrade_control_plane(control_engine())
+    upgrade_control_plane(control_engine(migrated=False))
     click.echo("control plane at head")
 
 
@@ -50,7 +50,7 @@ def load_group_file(path: Path) -> dict:
     group = load_group(path)
     engine = control_engine()
     slug = group["tenant"]["slug"]
-    if any(t.slug == slug for t in service.list_tenants(engine)):
+    if service.find_tenant(engine, slug) is not None:
         click.echo(f"{slug} exists; kept as it is")
         return group
     service.provision_tenant(
@@ -68,8 +68,41 @@ def worker(with_scheduler: bool) -> None:
     from rq import Worker
 
     control_engine(redis=True)
-    connection = Redis.from_url(get_settings().redis_url)
+    connection = Redis.from_url(require_redis_url())
     Worker(["default"], connection=connection).work(with_scheduler=with_scheduler)
+
+
+@click.command()
+def relay() -> None:
+    """Move outbox messages of every tenant to RQ, continuously."""
+    from redis import Redis
+
+    from propgroup.jobs.relay import relay_forever
+
+    engine = control_engine(redis=True)
+    relay_forever(engine, Redis.from_url(require_redis_url()))
+
+
+@click.command()
+def scheduler() -> None:
+    """Enqueue the periodic jobs of jobs/periodic.py on their schedules (RQ's cron scheduler)."""
+    from redis import Redis
+    from rq.cron import CronScheduler
+
+    from propgroup.jobs.periodic import fan_out, periodic_job_definitions
+
+    control_engine(redis=True)
+    cron = CronScheduler(connection=Redis.from_url(require_redis_url()), name="propgroup")
+    for job in periodic_job_definitions():
+        cron.register(
+            fan_out,
+            "default",
+            args=(job.tenant_job,),
+            cron=job.cron,
+            interval=job.interval_seconds,
+            name=job.name,
+        )
+    cron.start()
 
 
 @click.command()
@@ -80,7 +113,7 @@ def serve(host: str, port: int, web_workers: int) -> None:
     """Everything on one machine: services, migrations, demo group, web and one worker."""
     instance = instance_path()
     instance.mkdir(parents=True, exist_ok=True)
-    engine = control_engine(redis=True)
+    engine = control_engine(redis=True, migrated=False)
     upgrade_control_plane(engine)
     group = load_group_file(DEMO_FILE)
     env = {**os.environ, "PROPGROUP_INSTANCE": str(instance)}
@@ -101,7 +134,10 @@ def serve(host: str, port: int, web_workers: int) -> None:
             cwd=PROJECT_HOME,
             env=env,
         ),
-        subprocess.Popen([sys.executable, "-m", "propgroup", "worker"], cwd=PROJECT_HOME, env=env),
+        *(
+            subprocess.Popen([sys.executable, "-m", "propgroup", *argv], cwd=PROJECT_HOME, env=env)  # noqa: S603
+            for argv in (["worker", "--with-scheduler"], ["relay"], ["scheduler"])
+        ),
     ]
     _print_welcome(f"http://{host}:{port}", group)
     _wait_then_stop(children)

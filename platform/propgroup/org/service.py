@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import Select, func, select, text, update
 from sqlalchemy.orm import Session
 
+from propgroup.audit.service import record
 from propgroup.errors import Conflict, InvalidInput, NotFound
+from propgroup.identity.authz import authorize, visible_units
+from propgroup.identity.principals import Principal
 from propgroup.org.kinds import ALLOWED_PARENT_KINDS, UNIT_KINDS
 from propgroup.org.models import OrgUnit
 
@@ -24,6 +27,14 @@ def get_unit_by_code(session: Session, code: str) -> OrgUnit:
     if unit is None:
         raise NotFound(f"unit {code!r} does not exist", code="unit_not_found")
     return unit
+
+
+def get_root(session: Session) -> OrgUnit:
+    """The group's HQ, where group-wide rights are held."""
+    root = session.scalar(select(OrgUnit).where(OrgUnit.kind == "hq"))
+    if root is None:
+        raise NotFound("the group has no HQ unit", code="unit_not_found")
+    return root
 
 
 def _lock_tree(session: Session) -> None:
@@ -50,6 +61,8 @@ def create_unit(
         raise InvalidInput(f"unknown unit kind {kind!r}", code="bad_kind")
     _check_parent(kind, parent)
     _lock_tree(session)
+    if parent is not None:
+        session.refresh(parent)  # its path may have moved before we held the lock
     if kind == "hq" and session.scalar(select(OrgUnit.id).where(OrgUnit.kind == "hq")):
         raise Conflict("the group already has its HQ", code="second_hq")
     if session.scalar(select(OrgUnit.id).where(OrgUnit.code == code)):
@@ -116,3 +129,74 @@ def ancestors(session: Session, unit: OrgUnit) -> Sequence[OrgUnit]:
 def overlaps(a: OrgUnit, b: OrgUnit) -> bool:
     """True when one unit lies in the other's subtree (so roles held at them reach shared units)."""
     return a.contains(b) or b.contains(a)
+
+
+# Operations on behalf of someone: authorised at object level and audited.
+
+
+def _snapshot(unit: OrgUnit) -> dict[str, object]:
+    return {"code": unit.code, "kind": unit.kind, "name": unit.name, "parent_id": unit.parent_id}
+
+
+def read_unit(session: Session, principal: Principal, unit_id: int) -> OrgUnit:
+    unit = get_unit(session, unit_id)
+    authorize(session, principal, "org:read", unit)
+    return unit
+
+
+def visible_units_query(
+    session: Session, principal: Principal, *, under: OrgUnit | None = None, kind: str | None = None
+) -> Select[tuple[OrgUnit]]:
+    """Units ``principal`` may read, in tree order; optionally one subtree, one kind."""
+    query = select(OrgUnit).where(visible_units(session, principal, "org:read"))
+    if under is not None:
+        query = query.where(OrgUnit.path.startswith(under.path, autoescape=True))
+    if kind is not None:
+        query = query.where(OrgUnit.kind == kind)
+    return query.order_by(OrgUnit.path, OrgUnit.id)
+
+
+def add_unit(
+    session: Session, principal: Principal, *, code: str, kind: str, name: str, parent_id: int
+) -> OrgUnit:
+    parent = get_unit(session, parent_id)
+    authorize(session, principal, "org:write", parent)
+    unit = create_unit(session, code=code, kind=kind, name=name, parent=parent)
+    record(session, principal, "org.unit.created", "org_unit", unit.id, after=_snapshot(unit))
+    return unit
+
+
+def rename_unit(session: Session, principal: Principal, unit_id: int, name: str) -> OrgUnit:
+    unit = get_unit(session, unit_id)
+    authorize(session, principal, "org:write", unit)
+    before = _snapshot(unit)
+    unit.name = name
+    session.flush()
+    record(
+        session,
+        principal,
+        "org.unit.renamed",
+        "org_unit",
+        unit.id,
+        before=before,
+        after=_snapshot(unit),
+    )
+    return unit
+
+
+def relocate_unit(session: Session, principal: Principal, unit_id: int, parent_id: int) -> OrgUnit:
+    unit, parent = get_unit(session, unit_id), get_unit(session, parent_id)
+    authorize(session, principal, "org:write", unit)
+    authorize(session, principal, "org:write", parent)
+    before = _snapshot(unit)
+    moved = move_unit(session, unit, parent)
+    record(
+        session,
+        principal,
+        "org.unit.moved",
+        "org_unit",
+        unit.id,
+        before=before,
+        after=_snapshot(moved),
+    )
+    return moved

@@ -34,10 +34,9 @@ def create(slug: str, name: str, template_path: str, cell: str) -> None:
     """Provision a tenant: schema, tables at head, template data; all or nothing."""
     validate_slug(slug)
     template = load_template(template_path)  # bad files are refused before any connection
-    if not name.strip():
-        raise click.BadParameter("must not be blank", param_hint="--name")
+    service.validate_name(name)
     tenant = service.provision_tenant(
-        control_engine(), slug=slug, name=name.strip(), template=template, cell=cell
+        control_engine(), slug=slug, name=name, template=template, cell=cell
     )
     click.echo(f"created {tenant.slug} in schema {tenant.schema_name} at {tenant.schema_revision}")
 

@@ -44,10 +44,18 @@ def create_walled_schema(connection: Connection, schema: str) -> str:
     return role
 
 
-def keep_version_table_private(connection: Connection, schema: str) -> None:
-    """Only migrations move a schema's revision; the tenant role may not touch it."""
+# Tables the tenant role may only append to and read: the revision is the migrations' business,
+# and audit rows are never changed by the application (issue: grant, not just convention).
+APPEND_ONLY_TABLES = ("audit_events",)
+
+
+def restrict_special_tables(connection: Connection, schema: str) -> None:
     role = tenant_role(connection, schema)
     connection.execute(text(f'revoke all on "{schema}".alembic_version from "{role}"'))
+    for table in APPEND_ONLY_TABLES:
+        connection.execute(
+            text(f'revoke update, delete, truncate on "{schema}"."{table}" from "{role}"')
+        )
 
 
 def drop_walled_schema(connection: Connection, schema: str) -> None:

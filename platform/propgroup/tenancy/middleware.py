@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from flask import Flask, g, request
+from flask import Flask, Response, g, request
 from sqlalchemy.orm import Session
 
 from propgroup.config import get_settings
@@ -69,6 +69,17 @@ def tenant_db() -> Session:
     return g.tenant_db
 
 
+def _finish_unit_of_work(response: Response) -> Response:
+    """One request, one transaction: kept when the response is a success, else rolled back."""
+    session = g.get("tenant_db")
+    if session is not None:
+        if response.status_code < 400:
+            session.commit()
+        else:
+            session.rollback()
+    return response
+
+
 def _close_tenant_db(_exc: BaseException | None) -> None:
     manager = g.pop("tenant_db_cm", None)
     g.pop("tenant_db", None)
@@ -79,4 +90,5 @@ def _close_tenant_db(_exc: BaseException | None) -> None:
 def init_tenancy(app: Flask) -> None:
     app.wsgi_app = TenantPathPrefix(app.wsgi_app)  # type: ignore[method-assign]
     app.before_request(_bind_tenant)
+    app.after_request(_finish_unit_of_work)
     app.teardown_request(_close_tenant_db)

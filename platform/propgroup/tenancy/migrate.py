@@ -21,6 +21,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, func, select, text, update
 
+from propgroup import models as _all_models  # noqa: F401 - complete metadata for create_all
 from propgroup.config import PROJECT_HOME
 from propgroup.db import (
     TenantBase,

@@ -7,10 +7,15 @@ from __future__ import annotations
 
 import re
 
-from propgroup.errors import Forbidden, NotFound
+from propgroup.errors import DomainError, Forbidden, NotFound
 from propgroup.tenancy.slugs import SLUG_PATTERN
 
 PATH_PREFIX = re.compile(r"^/t/([^/]+)(/.*)?$")
+
+
+class Conflicting(DomainError):
+    status = 400
+    code = "conflicting_tenant"
 
 
 def slug_from_host(host: str | None, base_domain: str | None) -> str | None:
@@ -47,11 +52,16 @@ def resolve_slug(
 ) -> str | None:
     """The one tenant named by the request, or None if it names none.
 
-    A token bound to a tenant wins: any other tenant named alongside it is a 403.
+    Host and path must agree. ``X-Tenant`` counts only beside a token that names a tenant (API
+    clients); the token wins, and any other tenant named alongside it is a 403.
     """
-    named = host_slug or path_slug or header_slug
-    if token_slug and named and named != token_slug:
-        raise Forbidden("this token belongs to another tenant", code="tenant_mismatch")
+    if host_slug and path_slug and host_slug != path_slug:
+        raise Conflicting("the host and the /t/<slug>/ prefix name different tenants")
+    named = host_slug or path_slug
+    if token_slug:
+        for other in (named, header_slug):
+            if other and other != token_slug:
+                raise Forbidden("this token belongs to another tenant", code="tenant_mismatch")
     slug = named or token_slug
     if slug is not None and not SLUG_PATTERN.fullmatch(slug):
         raise NotFound(f"tenant {slug[:60]!r} does not exist", code="unknown_tenant")

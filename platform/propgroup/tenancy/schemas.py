@@ -9,7 +9,9 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from propgroup.identity.roles import ROLES
 from propgroup.org.kinds import UNIT_KINDS
 
-CODE = validate.Regexp(r"^[A-Z0-9][A-Z0-9_-]{0,39}$", error="code must be 1-40 of A-Z 0-9 _ -")
+# A unit's departments get the code "<unit>-<department>", which must fit org_units.code (40).
+UNIT_CODE = validate.Regexp(r"^[A-Z0-9][A-Z0-9_-]{0,31}$", error="code must be 1-32 of A-Z 0-9 _ -")
+DEPARTMENT_CODE = validate.Regexp(r"^[A-Z0-9]{1,7}$", error="code must be 1-7 of A-Z 0-9")
 
 
 class TemplateInfoSchema(Schema):
@@ -22,7 +24,7 @@ class TemplateInfoSchema(Schema):
 
 
 class DepartmentSchema(Schema):
-    code = fields.String(required=True, validate=CODE)
+    code = fields.String(required=True, validate=DEPARTMENT_CODE)
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
     name_en = fields.String(load_default=None, validate=validate.Length(max=200))
 
@@ -47,15 +49,15 @@ class TemplateSchema(Schema):
 
 
 class UnitSpecSchema(Schema):
-    code = fields.String(required=True, validate=CODE)
+    code = fields.String(required=True, validate=UNIT_CODE)
     kind = fields.String(required=True, validate=validate.OneOf(UNIT_KINDS))
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    parent = fields.String(load_default=None, validate=CODE)
+    parent = fields.String(load_default=None, validate=UNIT_CODE)
 
 
 class RoleSpecSchema(Schema):
     role = fields.String(required=True, validate=validate.OneOf(ROLES))
-    unit = fields.String(required=True, validate=CODE)
+    unit = fields.String(required=True, validate=UNIT_CODE)
 
 
 class UserSpecSchema(Schema):

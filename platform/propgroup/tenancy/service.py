@@ -6,19 +6,19 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Connection, Engine, select, update
+from sqlalchemy import Connection, Engine, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from propgroup.db import bind_tenant, tenant_session
-from propgroup.errors import Conflict, Forbidden, NotFound
+from propgroup.errors import Conflict, Forbidden, InvalidInput, NotFound
 from propgroup.identity import service as identity
 from propgroup.org import service as org
 from propgroup.tenancy.cells import DEFAULT_CELL, cell_engine, resolve_cell_url
 from propgroup.tenancy.isolation import (
     create_walled_schema,
     drop_walled_schema,
-    keep_version_table_private,
+    restrict_special_tables,
 )
 from propgroup.tenancy.migrate import create_tenant_tables, schema_exists, script_directory
 from propgroup.tenancy.models import Tenant
@@ -45,9 +45,14 @@ def provision_tenant(
     any failure leaves no schema, no role and no row.
     """
     schema = schema_for(slug)
+    name = validate_name(name)
     if resolve_cell_url(control, cell) is not None:
         raise Conflict("provisioning into another cell is not supported yet", code="cell_remote")
     with control.begin() as connection:
+        # Two creates of one slug queue here; the second then finds the first's row.
+        connection.execute(
+            select(func.pg_advisory_xact_lock(func.hashtextextended("tenant:" + slug, 0)))
+        )
         _refuse_taken(connection, slug, schema)
         tenant = Tenant(
             slug=slug,
@@ -60,12 +65,23 @@ def provision_tenant(
         create_walled_schema(connection, schema)
         script = script_directory("tenant")
         tenant.schema_revision = create_tenant_tables(connection, schema, script)
-        keep_version_table_private(connection, schema)
+        restrict_special_tables(connection, schema)
         _insert_tenant_row(connection, tenant)
         # Starting data goes in as the tenant role, so a missing grant fails provisioning.
         with Session(bind=bind_tenant(connection, schema)) as session:
             load_group_data(session, name=name, template=template, group=group)
     return tenant
+
+
+def validate_name(name: str) -> str:
+    name = name.strip()
+    if not 1 <= len(name) <= 200 or any(ord(ch) < 32 or ord(ch) == 127 for ch in name):
+        raise InvalidInput(
+            "a tenant name is 1-200 printable characters",
+            code="bad_name",
+            errors={"name": [name[:60]]},
+        )
+    return name
 
 
 def _refuse_taken(connection: Connection, slug: str, schema: str) -> None:
@@ -145,9 +161,13 @@ def list_tenants(control: Engine) -> list[Tenant]:
         return list(session.scalars(select(Tenant).order_by(Tenant.slug)))
 
 
-def get_tenant(control: Engine, slug: str) -> Tenant:
+def find_tenant(control: Engine, slug: str) -> Tenant | None:
     with Session(bind=control) as session:
-        tenant = session.scalar(select(Tenant).where(Tenant.slug == slug))
+        return session.scalar(select(Tenant).where(Tenant.slug == slug))
+
+
+def get_tenant(control: Engine, slug: str) -> Tenant:
+    tenant = find_tenant(control, slug)
     if tenant is None:
         raise NotFound(f"tenant {slug!r} does not exist", code="unknown_tenant")
     return tenant

@@ -1,0 +1,70 @@
+"""The one permission check every service calls before reading or changing unit data (R-ORG-2).
+
+A user may act where a role granting the action is held at the unit or an ancestor; an API
+client where its scopes include the action and the unit lies in its subtree, if it has one.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import ColumnElement, false, literal, or_, select, true
+from sqlalchemy.orm import Session
+
+from propgroup.errors import Forbidden
+from propgroup.identity.models import RoleAssignment
+from propgroup.identity.permissions import roles_granting
+from propgroup.identity.principals import Principal
+from propgroup.org.models import OrgUnit
+
+
+def _client_may(principal: Principal, action: str, path: str) -> bool:
+    return action in principal.scopes and (
+        principal.unit_path is None or path.startswith(principal.unit_path)
+    )
+
+
+def can(session: Session, principal: Principal, action: str, unit: OrgUnit) -> bool:
+    if principal.kind == "system":
+        return True
+    if principal.kind == "client":
+        return _client_may(principal, action, unit.path)
+    held = session.scalar(
+        select(RoleAssignment.id)
+        .join(OrgUnit, OrgUnit.id == RoleAssignment.unit_id)
+        .where(
+            RoleAssignment.user_id == principal.id,
+            RoleAssignment.role.in_(roles_granting(action)),
+            literal(unit.path).startswith(OrgUnit.path),  # assignment at the unit or above it
+        )
+        .limit(1)
+    )
+    return held is not None
+
+
+def authorize(session: Session, principal: Principal, action: str, unit: OrgUnit) -> None:
+    if not can(session, principal, action, unit):
+        raise Forbidden(
+            f"{principal.name} may not {action} at {unit.code}",
+            code="forbidden",
+            errors={"action": action, "unit": unit.code},
+        )
+
+
+def visible_units(session: Session, principal: Principal, action: str) -> ColumnElement[bool]:
+    """A condition over OrgUnit keeping the units ``principal`` may ``action``, for list queries."""
+    if principal.kind == "system":
+        return true()
+    if principal.kind == "client":
+        if action not in principal.scopes:
+            return false()
+        return OrgUnit.path.startswith(principal.unit_path) if principal.unit_path else true()
+    roots = session.scalars(
+        select(OrgUnit.path)
+        .join(RoleAssignment, RoleAssignment.unit_id == OrgUnit.id)
+        .where(
+            RoleAssignment.user_id == principal.id,
+            RoleAssignment.role.in_(roles_granting(action)),
+        )
+    ).all()
+    if not roots:
+        return false()
+    return or_(*(OrgUnit.path.startswith(root, autoescape=True) for root in roots))

@@ -1,0 +1,57 @@
+"""``propgroup clients …``: partner API clients, managed by the platform operator."""
+
+from __future__ import annotations
+
+import click
+
+from propgroup.audit.service import record
+from propgroup.identity import service as identity
+from propgroup.identity.principals import Principal
+from propgroup.ops.context import control_engine
+from propgroup.org import service as org
+from propgroup.tenancy import service as tenancy
+
+OPERATOR = Principal(kind="system", id=None, name="operator (cli)")
+
+
+@click.group()
+def clients() -> None:
+    """Partner API clients of a tenant."""
+
+
+@clients.command("create")
+@click.argument("slug")
+@click.option("--name", required=True)
+@click.option("--scope", "scopes", multiple=True, required=True, help="Repeat for each scope.")
+@click.option("--unit", "unit_code", help="Restrict the client to this unit's subtree.")
+def create(slug: str, name: str, scopes: tuple[str, ...], unit_code: str | None) -> None:
+    """Create a client and print its token: it is shown this once and stored only hashed."""
+    engine = control_engine()
+    with tenancy.open_tenant_session(engine, tenancy.get_tenant(engine, slug)) as session:
+        unit = org.get_unit_by_code(session, unit_code) if unit_code else None
+        client, token = identity.create_api_client(
+            session, tenant_slug=slug, name=name, scopes=scopes, unit=unit
+        )
+        record(
+            session,
+            OPERATOR,
+            "clients.created",
+            "api_client",
+            client.client_id,
+            after={"name": name, "scopes": client.scopes, "unit": unit_code},
+        )
+        session.commit()
+    click.echo(f"client {client.client_id} created; its token (shown once):\n{token}")
+
+
+@clients.command("revoke")
+@click.argument("slug")
+@click.argument("client_id")
+def revoke(slug: str, client_id: str) -> None:
+    """Revoke a client; its token fails from the next request on."""
+    engine = control_engine()
+    with tenancy.open_tenant_session(engine, tenancy.get_tenant(engine, slug)) as session:
+        identity.revoke_api_client(session, client_id)
+        record(session, OPERATOR, "clients.revoked", "api_client", client_id)
+        session.commit()
+    click.echo(f"revoked {client_id}")

@@ -1,0 +1,42 @@
+"""Every periodic job, declared in this one list; ``propgroup scheduler`` registers them with RQ.
+
+A per-tenant periodic job is fanned out: the scheduler's job writes one outbox message in each
+active tenant, and the usual relay and worker take it from there.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from propgroup.config import get_settings
+from propgroup.db import engine_for
+from propgroup.jobs.service import enqueue
+from propgroup.tenancy import service as tenancy
+
+
+@dataclass(frozen=True)
+class PeriodicJob:
+    name: str
+    tenant_job: str  # a job of jobs.registry, run in every active tenant
+    cron: str | None = None
+    interval_seconds: int | None = None
+
+
+def periodic_job_definitions() -> list[PeriodicJob]:
+    return [
+        PeriodicJob("storage-orphan-sweep", "storage.sweep_orphans", cron="17 3 * * *"),
+    ]
+
+
+def fan_out(tenant_job: str) -> int:
+    """Enqueue ``tenant_job`` in every active tenant; returns how many tenants got it."""
+    control = engine_for(get_settings().database_url)
+    count = 0
+    for tenant in tenancy.list_tenants(control):
+        if tenant.status != "active":
+            continue
+        with tenancy.open_tenant_session(control, tenant) as session:
+            enqueue(session, tenant_job)
+            session.commit()
+        count += 1
+    return count

@@ -1,0 +1,92 @@
+"""The web portal shell: sign-in by session cookie, CSRF on every form, lockout, zh_CN/en,
+the layout with per-role navigation, htmx partials, HTML error pages.
+
+``init_portal(app)`` runs after tenancy and API auth are set up: its before_request hooks need
+``g.tenant``. API paths (``/api…``) keep bearer tokens, JSON errors and no CSRF.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, current_app, g, request
+from flask_babel import Babel
+from flask_wtf.csrf import CSRFProtect
+
+from propgroup.config import get_settings
+from propgroup.portal.auth import is_api_request, load_signed_in_user
+from propgroup.portal.formatting import cny
+from propgroup.portal.i18n import (
+    DEFAULT_LOCALE,
+    HTML_LANG,
+    LANGUAGES,
+    TRANSLATIONS,
+    kind_label,
+    role_label,
+    select_locale,
+)
+from propgroup.portal.limits import limiter, storage_uri
+
+
+def _configure(app: Flask) -> None:
+    config = app.config
+    # Secure outside debug (browsers accept it on http://127.0.0.1 and localhost too);
+    # PORTAL_SECURE_COOKIE overrides, e.g. for plain http on another host name.
+    secure = config.get("PORTAL_SECURE_COOKIE", not app.debug)
+    config.update(
+        SESSION_COOKIE_NAME="pg_session",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=secure,
+        BABEL_DEFAULT_LOCALE=DEFAULT_LOCALE,
+        BABEL_TRANSLATION_DIRECTORIES=str(TRANSLATIONS),
+        # Checked by _protect_pages below, only for portal paths: the API uses bearer tokens.
+        WTF_CSRF_CHECK_DEFAULT=False,
+    )
+    config.setdefault("RATELIMIT_STORAGE_URI", storage_uri(get_settings().redis_url))
+
+
+def _protect_pages() -> None:
+    """CSRF for every unsafe request to a routed portal path (404/405 stay 404/405)."""
+    if is_api_request() or request.url_rule is None:
+        return
+    current_app.extensions["csrf"].protect()
+
+
+def _navigation() -> list[Any]:
+    """Called by the layout only, so pages without it (the 500 page) read no database."""
+    from propgroup.portal.nav import nav_items
+    from propgroup.tenancy.middleware import tenant_db
+
+    user = g.get("user")
+    return nav_items(tenant_db(), g.principal, user) if user is not None else []
+
+
+def _template_context() -> dict[str, Any]:
+    locale = select_locale()
+    return {
+        "current_user": g.get("user"),
+        "current_tenant": g.get("tenant"),
+        "navigation": _navigation,
+        "current_language": locale,
+        "html_lang": HTML_LANG[locale],
+        "languages": LANGUAGES,
+        "role_label": role_label,
+        "kind_label": kind_label,
+    }
+
+
+def init_portal(app: Flask) -> None:
+    from propgroup.portal.errors import register_error_pages
+    from propgroup.portal.views import bp
+
+    _configure(app)
+    Babel(app, locale_selector=select_locale)
+    CSRFProtect(app)
+    app.before_request(_protect_pages)
+    app.before_request(load_signed_in_user)
+    limiter.init_app(app)  # after the user is loaded: the password limit is keyed by user
+    app.jinja_env.filters["cny"] = cny
+    app.context_processor(_template_context)
+    app.register_blueprint(bp)
+    register_error_pages(app)

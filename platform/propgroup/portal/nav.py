@@ -1,0 +1,53 @@
+"""The navigation a signed-in person sees: one item per area their roles open (R-ORG-2)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import Session
+
+from propgroup.errors import NotFound
+from propgroup.identity import authz
+from propgroup.identity import service as identity
+from propgroup.identity.models import User
+from propgroup.identity.permissions import ROLE_PERMISSIONS
+from propgroup.identity.principals import Principal
+from propgroup.org import service as org
+
+
+@dataclass(frozen=True)
+class NavItem:
+    endpoint: str
+    label: object  # a lazy string, rendered in the request's language
+
+
+HOME = NavItem("portal.home", _l("Home"))
+ORGANISATION = NavItem("portal.units", _l("Organisation"))
+ADMINISTRATION = NavItem("portal.identity.admin_users", _l("Administration"))
+
+
+def held_actions(session: Session, user: User) -> frozenset[str]:
+    """Every action some role of ``user`` grants somewhere."""
+    actions: set[str] = set()
+    for role, _unit in identity.roles_of(session, user):
+        actions |= ROLE_PERMISSIONS.get(role, frozenset())
+    return frozenset(actions)
+
+
+def may_administer(session: Session, principal: Principal) -> bool:
+    """User administration is group-wide, so it needs users:manage held at the HQ."""
+    try:
+        root = org.get_root(session)
+    except NotFound:
+        return False
+    return authz.can(session, principal, "users:manage", root)
+
+
+def nav_items(session: Session, principal: Principal, user: User) -> list[NavItem]:
+    items = [HOME]
+    if "org:read" in held_actions(session, user):
+        items.append(ORGANISATION)
+    if may_administer(session, principal):
+        items.append(ADMINISTRATION)
+    return items

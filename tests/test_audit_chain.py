@@ -1,0 +1,122 @@
+"""Audit trail: append-only for the application, and any edit, deletion or reordering made
+behind its back (here with the superuser connection) is found and named by `audit verify`."""
+
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import text
+from sqlalchemy.exc import ProgrammingError
+
+from propgroup.audit.service import record, verify
+from propgroup.cli import main
+from propgroup.db import tenant_session
+from propgroup.identity.principals import Principal
+
+ALICE = Principal(kind="user", id=7, name="alice", request_id="req-1", acting_for="bob")
+
+
+@pytest.fixture
+def chain(control, make_tenant):
+    """A tenant with five audit events; yields (tenant, [event ids])."""
+    tenant = make_tenant()
+    with tenant_session(control, tenant.schema_name) as session:
+        ids = [
+            record(
+                session, ALICE, "test.step", "thing", n, before={"n": n}, after={"amount": "12.30"}
+            ).id
+            for n in range(5)
+        ]
+        session.commit()
+    return tenant, ids
+
+
+def _verify(control, tenant):
+    with tenant_session(control, tenant.schema_name) as session:
+        return verify(session)
+
+
+def _superuser(control, tenant, statement):
+    with control.begin() as connection:
+        connection.execute(text(statement.format(schema=tenant.schema_name)))
+
+
+def test_untouched_chain_verifies(control, chain):
+    tenant, ids = chain
+    report = _verify(control, tenant)
+    assert report.intact and report.checked == len(ids)
+
+
+def test_edited_row_is_named(control, chain):
+    tenant, ids = chain
+    _superuser(
+        control,
+        tenant,
+        f"""update "{{schema}}".audit_events set after = '{{{{"amount": "99.99"}}}}' where id = {ids[2]}""",
+    )
+    report = _verify(control, tenant)
+    assert report.first_bad_id == ids[2]
+    assert "altered" in report.reason
+
+
+def test_deleted_row_is_found_at_the_next_row(control, chain):
+    tenant, ids = chain
+    _superuser(control, tenant, f'delete from "{{schema}}".audit_events where id = {ids[1]}')
+    report = _verify(control, tenant)
+    assert report.first_bad_id == ids[2]
+    assert "deleted or reordered" in report.reason
+
+
+def test_reordered_rows_are_found(control, chain):
+    tenant, ids = chain
+    # Swap the positions of two rows: each stays self-consistent, the links between them do not.
+    for statement in (
+        f'update "{{schema}}".audit_events set id = -1 where id = {ids[1]}',
+        f'update "{{schema}}".audit_events set id = {ids[1]} where id = {ids[3]}',
+        f'update "{{schema}}".audit_events set id = {ids[3]} where id = -1',
+    ):
+        _superuser(control, tenant, statement)
+    report = _verify(control, tenant)
+    assert report.first_bad_id == ids[1]
+    assert "deleted or reordered" in report.reason
+
+
+def test_application_role_cannot_change_or_delete_audit_rows(control, chain):
+    tenant, ids = chain
+    with tenant_session(control, tenant.schema_name) as session:
+        for statement in (
+            f"update audit_events set action = 'x' where id = {ids[0]}",
+            f"delete from audit_events where id = {ids[0]}",
+            "truncate audit_events",
+        ):
+            with pytest.raises(ProgrammingError, match="permission denied"):
+                session.execute(text(statement))
+            session.rollback()
+    assert _verify(control, tenant).intact
+
+
+def test_cli_verify_exits_one_and_names_the_row(control, chain):
+    tenant, ids = chain
+    runner = CliRunner()
+    ok = runner.invoke(main, ["audit", "verify", tenant.slug])
+    assert ok.exit_code == 0 and f"{len(ids)} events" in ok.output
+    _superuser(
+        control,
+        tenant,
+        f"""update "{{schema}}".audit_events set actor_name = 'mallory' where id = {ids[4]}""",
+    )
+    bad = runner.invoke(main, ["audit", "verify", tenant.slug])
+    assert bad.exit_code == 1
+    assert f"audit row {ids[4]}" in bad.output
+
+
+def test_event_keeps_who_acting_for_and_request(control, chain):
+    tenant, ids = chain
+    with control.connect() as connection:
+        row = connection.execute(
+            text(
+                f'select actor_name, acting_for, request_id, after from "{tenant.schema_name}".audit_events where id = :i'
+            ),
+            {"i": ids[0]},
+        ).one()
+    assert row == ("alice", "bob", "req-1", {"amount": "12.30"})
