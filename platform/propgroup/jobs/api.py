@@ -5,7 +5,7 @@ from __future__ import annotations
 from propgroup.api import Blueprint
 from propgroup.api.auth import current_principal
 from propgroup.api.idempotency import idempotent
-from propgroup.api.pagination import MAX_PAGE_SIZE, SelectPage, Selection
+from propgroup.api.pagination import MAX_PAGE_SIZE, Selection, SelectPage
 from propgroup.jobs import service
 from propgroup.jobs.schemas import OutboxMessageSchema, OutboxQuerySchema
 from propgroup.tenancy.middleware import tenant_db
