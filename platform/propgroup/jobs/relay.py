@@ -1,6 +1,6 @@
 """Moving outbox rows to RQ.
 
-Each message becomes the RQ job ``outbox:<slug>:<id>``. The row is marked sent in the same
+Each message becomes the RQ job ``outbox-<slug>-<id>``. The row is marked sent in the same
 transaction that enqueued it; if that transaction dies after Redis accepted the job, the next pass
 finds the job id already in Redis and only marks the row. So a message is delivered once.
 """
@@ -31,7 +31,7 @@ FAILURE_TTL = int(timedelta(days=30).total_seconds())
 
 
 def rq_job_id(slug: str, message_id: int) -> str:
-    return f"outbox:{slug}:{message_id}"
+    return f"outbox-{slug}-{message_id}"
 
 
 def relay_tenant(engine: Engine, tenant: Tenant, redis: Redis, *, batch: int = 200) -> int:
