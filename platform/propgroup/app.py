@@ -33,6 +33,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from propgroup.ops.api import blp as health
     from propgroup.ops.request_id import init_request_id
     from propgroup.org.api import blp as org_api
+    from propgroup.storage.api import blp as documents_api
     from propgroup.tenancy.api import blp as tenant_api
     from propgroup.tenancy.middleware import init_tenancy
 
@@ -49,4 +50,5 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     api.register_blueprint(tenant_api)
     api.register_blueprint(org_api)
     api.register_blueprint(jobs_api)
+    api.register_blueprint(documents_api)
     return app

@@ -20,8 +20,13 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from propgroup.audit.service import record
 from propgroup.db import TENANT_PLACEHOLDER
 from propgroup.errors import InvalidInput, NotFound
+from propgroup.identity.authz import authorize
+from propgroup.identity.principals import Principal
+from propgroup.org import service as org
+from propgroup.org.models import OrgUnit
 from propgroup.storage.blobstore import BlobStore, ReadableStream, new_key, tenant_prefix
 from propgroup.storage.models import Document
 from propgroup.tenancy.slugs import schema_for
@@ -211,3 +216,59 @@ def _sweep_batch(session: Session, store: BlobStore, keys: Iterable[str]) -> lis
     if orphans:
         log.info("swept %d orphan blobs: %s…", len(orphans), orphans[0])
     return orphans
+
+
+# On behalf of someone: authorised at the document's unit and audited.
+
+
+def _unit_for(session: Session, unit_id: int | None) -> OrgUnit:
+    return org.get_unit(session, unit_id) if unit_id is not None else org.get_root(session)
+
+
+def upload_document(
+    session: Session,
+    store: BlobStore,
+    principal: Principal,
+    *,
+    tenant_slug: str,
+    unit_id: int,
+    stream: ReadableStream,
+    filename: str,
+    entity_type: str,
+    entity_id: int,
+    max_bytes: int,
+) -> Document:
+    authorize(session, principal, "documents:write", _unit_for(session, unit_id))
+    document = store_document(
+        session,
+        store,
+        tenant_slug=tenant_slug,
+        stream=stream,
+        filename=filename,
+        entity_type=entity_type,
+        entity_id=entity_id,
+        unit_id=unit_id,
+        uploaded_by=principal.id if principal.kind == "user" else None,
+        max_bytes=max_bytes,
+    )
+    session.flush()
+    record(
+        session,
+        principal,
+        "documents.uploaded",
+        "document",
+        document.id,
+        after={
+            "filename": document.filename,
+            "sha256": document.sha256,
+            "size": document.size_bytes,
+            "entity": f"{entity_type}:{entity_id}",
+        },
+    )
+    return document
+
+
+def read_document(session: Session, principal: Principal, document_id: int) -> Document:
+    document = get_document(session, document_id)
+    authorize(session, principal, "documents:read", _unit_for(session, document.unit_id))
+    return document

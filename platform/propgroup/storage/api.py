@@ -1,0 +1,90 @@
+"""``/api/documents``: streamed upload, metadata, and short-lived download links."""
+
+from __future__ import annotations
+
+from flask import Response, request, stream_with_context, url_for
+
+from propgroup.api import Blueprint
+from propgroup.api.auth import current_principal
+from propgroup.config import get_settings
+from propgroup.errors import DomainError
+from propgroup.storage import service
+from propgroup.storage.blobstore import content_disposition, iter_chunks
+from propgroup.storage.links import sign_download, verify_download
+from propgroup.storage.schemas import (
+    ContentQuerySchema,
+    DocumentSchema,
+    DownloadLinkSchema,
+    UploadQuerySchema,
+)
+from propgroup.storage.settings import configured_store, max_upload_bytes
+from propgroup.tenancy.middleware import current_tenant, tenant_db
+
+blp = Blueprint("documents", __name__, url_prefix="/api/documents", description="Documents")
+LINK_SECONDS = service.DEFAULT_URL_EXPIRY_SECONDS
+
+
+class TooLarge(DomainError):
+    status = 413
+    code = "too_large"
+
+
+@blp.route("", methods=["POST"])
+@blp.arguments(UploadQuerySchema, location="query")
+@blp.response(201, DocumentSchema)
+def upload(query):
+    """Upload a file as the raw request body (any content type); it is streamed to storage."""
+    limit = max_upload_bytes()
+    if request.content_length is not None and request.content_length > limit:
+        raise TooLarge(f"the file is larger than the {limit} byte limit")
+    return service.upload_document(
+        tenant_db(),
+        configured_store(),
+        current_principal(),
+        tenant_slug=current_tenant().slug,
+        stream=request.stream,
+        max_bytes=limit,
+        **query,
+    )
+
+
+@blp.route("/<int:document_id>")
+@blp.response(200, DocumentSchema)
+def metadata(document_id: int):
+    return service.read_document(tenant_db(), current_principal(), document_id)
+
+
+@blp.route("/<int:document_id>/download")
+@blp.response(200, DownloadLinkSchema)
+def download_link(document_id: int):
+    """A link valid for a few minutes: presigned on S3, else signed and served by the app."""
+    document = service.read_document(tenant_db(), current_principal(), document_id)
+    url = service.download_url(configured_store(), document, expires_seconds=LINK_SECONDS)
+    if url is None:
+        token = sign_download(get_settings().secret_key, current_tenant().slug, document_id)
+        url = url_for("documents.content", document_id=document_id, token=token, _external=True)
+    return {"url": url, "expires_in": LINK_SECONDS}
+
+
+@blp.route("/<int:document_id>/content")
+@blp.arguments(ContentQuerySchema, location="query")
+def content(query, document_id: int):
+    """The bytes, for the holder of a fresh signed link (no API token needed)."""
+    verify_download(
+        get_settings().secret_key, query["token"], current_tenant().slug, document_id, LINK_SECONDS
+    )
+    document, stream = service.open_document(tenant_db(), configured_store(), document_id)
+
+    def chunks():
+        with stream:
+            yield from iter_chunks(stream)
+
+    return Response(
+        stream_with_context(chunks()),
+        mimetype=document.content_type,
+        headers={
+            "Content-Disposition": content_disposition(document.filename),
+            "Content-Length": str(document.size_bytes),
+            "Cache-Control": "private, no-store",
+        },
+    )
