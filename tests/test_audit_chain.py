@@ -41,10 +41,15 @@ def _superuser(control, tenant, statement):
         connection.execute(text(statement.format(schema=tenant.schema_name)))
 
 
+def _count(control, tenant):
+    with control.connect() as connection:
+        return connection.scalar(text(f'select count(*) from "{tenant.schema_name}".audit_events'))
+
+
 def test_untouched_chain_verifies(control, chain):
     tenant, ids = chain
     report = _verify(control, tenant)
-    assert report.intact and report.checked == len(ids)
+    assert report.intact and report.checked == _count(control, tenant) >= len(ids)
 
 
 def test_edited_row_is_named(control, chain):
@@ -99,7 +104,7 @@ def test_cli_verify_exits_one_and_names_the_row(control, chain):
     tenant, ids = chain
     runner = CliRunner()
     ok = runner.invoke(main, ["audit", "verify", tenant.slug])
-    assert ok.exit_code == 0 and f"{len(ids)} events" in ok.output
+    assert ok.exit_code == 0 and f"{_count(control, tenant)} events" in ok.output
     _superuser(
         control,
         tenant,

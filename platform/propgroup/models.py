@@ -1,6 +1,7 @@
 """Imports every capability's models, so both metadata objects are complete where used."""
 
 from propgroup.api import models as api_models
+from propgroup.approvals import models as approvals_models
 from propgroup.audit import models as audit_models
 from propgroup.identity import models as identity_models
 from propgroup.jobs import models as jobs_models
@@ -10,6 +11,7 @@ from propgroup.tenancy import models as tenancy_models
 
 __all__ = [
     "api_models",
+    "approvals_models",
     "audit_models",
     "identity_models",
     "jobs_models",

@@ -68,3 +68,20 @@ def visible_units(session: Session, principal: Principal, action: str) -> Column
     if not roots:
         return false()
     return or_(*(OrgUnit.path.startswith(root, autoescape=True) for root in roots))
+
+
+def holds_role(session: Session, user_id: int, role: str, unit: OrgUnit) -> bool:
+    """``user_id`` holds ``role`` at ``unit`` or above it (roles reach down the tree)."""
+    return (
+        session.scalar(
+            select(RoleAssignment.id)
+            .join(OrgUnit, OrgUnit.id == RoleAssignment.unit_id)
+            .where(
+                RoleAssignment.user_id == user_id,
+                RoleAssignment.role == role,
+                literal(unit.path).startswith(OrgUnit.path),
+            )
+            .limit(1)
+        )
+        is not None
+    )

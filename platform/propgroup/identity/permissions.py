@@ -3,18 +3,19 @@ its actions over that unit's whole subtree. API client scopes use the same actio
 
 from __future__ import annotations
 
-READ_ALL = frozenset({"org:read", "documents:read", "audit:read"})
+READ_ALL = frozenset({"org:read", "documents:read", "audit:read", "approvals:read"})
+STAFF = READ_ALL | {"documents:write", "approvals:write"}
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
-    "branch_accountant": READ_ALL | {"documents:write"},
-    "branch_head": READ_ALL | {"documents:write"},
-    "cashier": READ_ALL | {"documents:write"},
-    "department_head": READ_ALL | {"documents:write"},
-    "regional_finance": READ_ALL | {"documents:write"},
-    "regional_gm": READ_ALL | {"documents:write"},
-    "finance_director": READ_ALL | {"documents:write"},
-    "group_admin": READ_ALL
-    | {"org:write", "users:manage", "clients:manage", "documents:write", "jobs:manage"},
+    "branch_accountant": STAFF,
+    "branch_head": STAFF,
+    "cashier": STAFF,
+    "department_head": STAFF,
+    "regional_finance": STAFF,
+    "regional_gm": STAFF,
+    "finance_director": STAFF,
+    "group_admin": STAFF
+    | {"org:write", "users:manage", "clients:manage", "jobs:manage", "approvals:admin"},
     "auditor": READ_ALL,  # 审计: read-only everywhere it is assigned
     "partner_client": frozenset(),  # acts only through an API client's scopes
 }

@@ -6,6 +6,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from propgroup.approvals.policy import PolicySchema
 from propgroup.identity.roles import ROLES
 from propgroup.org.kinds import UNIT_KINDS
 
@@ -42,6 +43,7 @@ class TemplateSchema(Schema):
 
     template = fields.Nested(TemplateInfoSchema, required=True)
     departments = fields.List(fields.Nested(DepartmentSchema), load_default=list)
+    approvals = fields.Nested(PolicySchema, load_default=None)
 
     @validates_schema
     def _departments_unique(self, data: dict[str, Any], **_: Any) -> None:

@@ -10,6 +10,8 @@ from sqlalchemy import Connection, Engine, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from propgroup.approvals import service as approvals
+from propgroup.approvals.policy import stored_form
 from propgroup.db import bind_tenant, tenant_session
 from propgroup.errors import Conflict, Forbidden, InvalidInput, NotFound
 from propgroup.identity import service as identity
@@ -127,6 +129,10 @@ def load_group_data(
                     name=department["name"],
                     parent=unit,
                 )
+    if template.get("approvals"):
+        approvals.install_policy(
+            session, stored_form(template["approvals"]), note="from the template"
+        )
     password = (group or {}).get("tenant", {}).get("demo_password")
     for spec in (group or {}).get("users", []):
         user = identity.create_user(

@@ -1,0 +1,1 @@
+"""Tiered approvals (审批): one engine for every request type, driven by a policy matrix."""

@@ -1,0 +1,567 @@
+"""The approval lifecycle (R-APR-1…8): draft → in approval (step k of n) → approved → paid;
+rejected back to the requester, who may resubmit a new revision; withdrawn.
+
+Every state change locks the request row first, so two approvers acting at once (or one
+double-clicking) produce one decision and a 409 for the other.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import any_, func, literal, or_, select
+from sqlalchemy.orm import Session
+
+from propgroup.approvals.budget import budget_checker
+from propgroup.approvals.models import (
+    ApprovalRequest,
+    Delegation,
+    Payment,
+    PolicyVersion,
+    RequestLine,
+    RequestStep,
+)
+from propgroup.approvals.policy import REQUEST_TYPES, parse_policy, rule_for, stored_form
+from propgroup.approvals.words import words_match
+from propgroup.audit.service import record
+from propgroup.errors import Conflict, Forbidden, InvalidInput, NotFound
+from propgroup.identity.authz import authorize, holds_role, visible_units
+from propgroup.identity.models import User
+from propgroup.identity.principals import SYSTEM, Principal
+from propgroup.org import service as org
+from propgroup.org.models import OrgUnit
+
+TENANT_TZ = ZoneInfo("Asia/Shanghai")  # dates of delegations are the group's local dates
+CENT = Decimal("0.01")
+MAX_AMOUNT = Decimal("9999999999999999.99")
+PAYMENT_METHODS = ("cash", "transfer", "cheque")
+
+
+def today() -> date:
+    return datetime.now(TENANT_TZ).date()
+
+
+# --- policy -------------------------------------------------------------------------------
+
+
+def install_policy(
+    session: Session, document: dict[str, Any], principal: Principal = SYSTEM, note: str = ""
+) -> PolicyVersion:
+    """Store a checked policy as the next version; requests already submitted keep theirs."""
+    policy = parse_policy(document)
+    latest = session.scalar(select(func.max(PolicyVersion.version))) or 0
+    version = PolicyVersion(
+        version=latest + 1,
+        document=stored_form(policy),
+        note=note or None,
+        created_by=principal.id if principal.kind == "user" else None,
+    )
+    session.add(version)
+    session.flush()
+    record(
+        session,
+        principal,
+        "approvals.policy.installed",
+        "approval_policy",
+        version.version,
+        after={"note": note, "rules": len(policy["rules"])},
+    )
+    return version
+
+
+def replace_policy(
+    session: Session, principal: Principal, document: dict[str, Any], note: str
+) -> PolicyVersion:
+    authorize(session, principal, "approvals:admin", org.get_root(session))
+    return install_policy(session, document, principal, note)
+
+
+def current_policy(session: Session) -> PolicyVersion:
+    version = session.scalar(select(PolicyVersion).order_by(PolicyVersion.version.desc()).limit(1))
+    if version is None:
+        raise Conflict("the group has no approval policy yet", code="no_policy")
+    return version
+
+
+# --- drafting -----------------------------------------------------------------------------
+
+
+def _money(value: object, field: str) -> Decimal:
+    try:
+        amount = Decimal(str(value))
+    except ArithmeticError as exc:
+        raise InvalidInput(f"{field} is not an amount", code="bad_amount") from exc
+    if not amount.is_finite() or amount <= 0 or amount > MAX_AMOUNT:
+        raise InvalidInput(f"{field} must be more than 0 and finite", code="bad_amount")
+    if amount != amount.quantize(CENT):
+        raise InvalidInput(f"{field} has more than 2 decimals", code="bad_amount")
+    return amount.quantize(CENT)
+
+
+def _requesting_unit(session: Session, unit_id: int) -> OrgUnit:
+    unit = org.get_unit(session, unit_id)
+    if unit.kind == "department":
+        raise InvalidInput(
+            "requests are raised by a branch, region or HQ, not by a department", code="bad_unit"
+        )
+    return unit
+
+
+def _check_lines(
+    session: Session, unit: OrgUnit, lines: Sequence[dict[str, Any]]
+) -> list[RequestLine]:
+    if not lines:
+        raise InvalidInput("a request needs at least one line", code="no_lines")
+    checked = []
+    for index, line in enumerate(lines):
+        amount = _money(line.get("amount"), f"lines[{index}].amount")
+        budget_line = line.get("budget_line")
+        if budget_line and budget_checker().remaining(session, unit, budget_line) is None:
+            raise InvalidInput(
+                f"lines[{index}]: unknown budget line {budget_line!r}", code="unknown_budget_line"
+            )
+        checked.append(
+            RequestLine(
+                category=line["category"],
+                budget_line=budget_line or None,
+                description=line["description"],
+                amount=amount,
+            )
+        )
+    return checked
+
+
+def create_request(
+    session: Session,
+    principal: Principal,
+    *,
+    request_type: str,
+    unit_id: int,
+    title: str,
+    payee: str,
+    lines: Sequence[dict[str, Any]],
+    total: object = None,
+    amount_in_words: str | None = None,
+) -> ApprovalRequest:
+    """A draft request (报销单 …) by a person, checked before anything is written."""
+    if principal.kind != "user":
+        raise Forbidden("requests are raised by people, not API clients", code="people_only")
+    if request_type not in REQUEST_TYPES:
+        raise InvalidInput(f"unknown request type {request_type!r}", code="bad_request_type")
+    unit = _requesting_unit(session, unit_id)
+    authorize(session, principal, "approvals:write", unit)
+    checked = _check_lines(session, unit, lines)
+    line_total = sum((line.amount for line in checked), Decimal("0.00"))
+    if total is not None and _money(total, "total") != line_total:
+        raise InvalidInput(f"the lines add up to {line_total}, not {total}", code="total_mismatch")
+    if amount_in_words is not None and not words_match(line_total, amount_in_words):
+        raise InvalidInput(
+            "the amount in words does not agree with the figure (R-APR-8)", code="words_mismatch"
+        )
+    request = ApprovalRequest(
+        request_type=request_type,
+        unit_id=unit.id,
+        requester_id=principal.id,
+        title=title,
+        payee=payee,
+        total_amount=line_total,
+        status="draft",
+    )
+    session.add(request)
+    session.flush()
+    for line in checked:
+        line.request_id = request.id
+        session.add(line)
+    session.flush()
+    record(
+        session,
+        principal,
+        "approvals.created",
+        "approval_request",
+        request.id,
+        after={"type": request_type, "total": line_total, "unit": unit.code},
+    )
+    return request
+
+
+# --- the chain ----------------------------------------------------------------------------
+
+
+def _locked(session: Session, request_id: int) -> ApprovalRequest:
+    request = session.scalar(
+        select(ApprovalRequest).where(ApprovalRequest.id == request_id).with_for_update()
+    )
+    if request is None:
+        raise NotFound(f"request {request_id} does not exist", code="request_not_found")
+    return request
+
+
+def _state(request: ApprovalRequest) -> dict[str, Any]:
+    return {
+        "status": request.status,
+        "current_step": request.current_step,
+        "revision": request.revision,
+    }
+
+
+def _unit_at(session: Session, unit: OrgUnit, step: dict[str, Any]) -> OrgUnit:
+    if step["level"] == "unit":
+        base = unit
+    elif step["level"] == "hq":
+        base = org.get_root(session)
+    else:
+        chain = [*org.ancestors(session, unit), unit]
+        regions = [u for u in chain if u.kind == "region"]
+        if not regions:
+            raise InvalidInput(f"{unit.code} has no region for a regional step", code="no_region")
+        base = regions[-1]
+    if step.get("department"):
+        return org.get_unit_by_code(session, f"{base.code}-{step['department']}")
+    return base
+
+
+def _overrun_lines(session: Session, unit: OrgUnit, lines: Sequence[RequestLine]) -> list[str]:
+    """R-APR-7: budget lines this request would take past what is left on them."""
+    asked: dict[str, Decimal] = defaultdict(Decimal)
+    for line in lines:
+        if line.budget_line:
+            asked[line.budget_line] += line.amount
+    over = []
+    for budget_line, amount in sorted(asked.items()):
+        remaining = budget_checker().remaining(session, unit, budget_line)
+        if remaining is None:
+            raise InvalidInput(f"unknown budget line {budget_line!r}", code="unknown_budget_line")
+        if amount > remaining:
+            over.append(budget_line)
+    return over
+
+
+def submit(session: Session, principal: Principal, request_id: int) -> ApprovalRequest:
+    """Send a draft (or a rejected request, as a new revision) into its approval chain."""
+    request = _locked(session, request_id)
+    if principal.id != request.requester_id or principal.kind != "user":
+        raise Forbidden("only the requester submits a request", code="not_requester")
+    if request.status not in ("draft", "rejected"):
+        raise Conflict(
+            f"a request that is {request.status} cannot be submitted",
+            code="bad_state",
+            errors=_state(request),
+        )
+    if request.status == "rejected":
+        request.revision += 1
+    unit = org.get_unit(session, request.unit_id)
+    version = current_policy(session)
+    policy = version.document
+    steps = [
+        dict(step)
+        for step in rule_for(policy, request.request_type, unit.kind, request.total_amount)["steps"]
+    ]
+    lines = session.scalars(select(RequestLine).where(RequestLine.request_id == request.id)).all()
+    over = _overrun_lines(session, unit, lines)
+    if over:
+        steps.append({**policy["overrun_step"], "reason": "budget_overrun"})
+    for seq, step in enumerate(steps, start=1):
+        session.add(
+            RequestStep(
+                request_id=request.id,
+                revision=request.revision,
+                seq=seq,
+                role=step["role"],
+                unit_id=_unit_at(session, unit, step).id,
+                reason=step.get("reason"),
+                status="pending",
+            )
+        )
+    request.status, request.current_step = "in_approval", 1
+    request.policy_version_id, request.budget_overrun = version.id, bool(over)
+    request.submitted_at, request.decided_at = datetime.now(UTC), None
+    session.flush()
+    record(
+        session,
+        principal,
+        "approvals.submitted",
+        "approval_request",
+        request.id,
+        after={
+            "revision": request.revision,
+            "steps": len(steps),
+            "overrun": over,
+            "policy_version": version.version,
+        },
+    )
+    return request
+
+
+def steps_of(
+    session: Session, request: ApprovalRequest, revision: int | None = None
+) -> list[RequestStep]:
+    query = select(RequestStep).where(RequestStep.request_id == request.id)
+    if revision is not None:
+        query = query.where(RequestStep.revision == revision)
+    return list(session.scalars(query.order_by(RequestStep.revision, RequestStep.seq)))
+
+
+def _acting_as(
+    session: Session, principal: Principal, request: ApprovalRequest, role: str, unit: OrgUnit
+) -> int | None:
+    """None when the principal holds the role; the delegator's id when acting for them."""
+    if holds_role(session, principal.id, role, unit):
+        return None
+    day = today()
+    delegations = session.scalars(
+        select(Delegation).where(
+            Delegation.delegate_id == principal.id,
+            Delegation.starts_on <= day,
+            Delegation.ends_on >= day,
+            or_(
+                Delegation.request_types.is_(None),
+                literal(request.request_type) == any_(Delegation.request_types),
+            ),
+        )
+    )
+    for delegation in delegations:
+        if holds_role(session, delegation.delegator_id, role, unit):
+            return delegation.delegator_id
+    raise Forbidden(
+        f"{principal.name} is not {role} at {unit.code}, nor delegated by one", code="not_your_step"
+    )
+
+
+def decide(
+    session: Session,
+    principal: Principal,
+    request_id: int,
+    *,
+    step: int,
+    approve: bool,
+    comment: str | None = None,
+) -> ApprovalRequest:
+    """Approve or reject step ``step`` (the one the approver was shown, so a stale click is 409)."""
+    if principal.kind != "user":
+        raise Forbidden("decisions are made by people, not API clients", code="people_only")
+    request = _locked(session, request_id)
+    if request.status != "in_approval" or request.current_step != step:
+        raise Conflict(
+            f"step {step} is not waiting for a decision",
+            code="not_current_step",
+            errors=_state(request),
+        )
+    steps = steps_of(session, request, request.revision)
+    current = steps[step - 1]
+    acting_for = _acting_as(
+        session, principal, request, current.role, org.get_unit(session, current.unit_id)
+    )
+    people = {principal.id, acting_for} - {None}
+    if request.requester_id in people:
+        raise Forbidden("nobody approves their own request (R-APR-3)", code="self_approval")
+    if any({s.decided_by, s.acting_for} & people for s in steps if s.status != "pending"):
+        raise Forbidden("one person decides one step of a request (R-APR-3)", code="second_step")
+    current.status = "approved" if approve else "rejected"
+    current.decided_by, current.acting_for = principal.id, acting_for
+    current.decided_at, current.comment = datetime.now(UTC), comment
+    if not approve:
+        request.status, request.current_step, request.decided_at = (
+            "rejected",
+            None,
+            current.decided_at,
+        )
+    elif step == len(steps):
+        request.status, request.current_step, request.decided_at = (
+            "approved",
+            None,
+            current.decided_at,
+        )
+    else:
+        request.current_step = step + 1
+    session.flush()
+    record(
+        session,
+        _with_delegator(session, principal, acting_for),
+        "approvals.approved" if approve else "approvals.rejected",
+        "approval_request",
+        request.id,
+        after={"step": step, "role": current.role, "comment": comment, "status": request.status},
+    )
+    return request
+
+
+def _with_delegator(session: Session, principal: Principal, acting_for: int | None) -> Principal:
+    if acting_for is None:
+        return principal
+    delegator = session.get(User, acting_for)
+    return Principal(
+        kind=principal.kind,
+        id=principal.id,
+        name=principal.name,
+        acting_for=delegator.login,
+        request_id=principal.request_id,
+    )
+
+
+def withdraw(session: Session, principal: Principal, request_id: int) -> ApprovalRequest:
+    request = _locked(session, request_id)
+    if principal.id != request.requester_id or principal.kind != "user":
+        raise Forbidden("only the requester withdraws a request", code="not_requester")
+    if request.status not in ("draft", "in_approval", "rejected"):
+        raise Conflict(
+            f"a request that is {request.status} cannot be withdrawn",
+            code="bad_state",
+            errors=_state(request),
+        )
+    request.status, request.current_step = "withdrawn", None
+    session.flush()
+    record(session, principal, "approvals.withdrawn", "approval_request", request.id)
+    return request
+
+
+def pay(
+    session: Session, principal: Principal, request_id: int, *, method: str, reference: str | None
+) -> Payment:
+    """The cashier pays an approved request once (R-APR-6), never one they approved (R-ORG-3)."""
+    if method not in PAYMENT_METHODS:
+        raise InvalidInput(f"payment method is one of {PAYMENT_METHODS}", code="bad_method")
+    if method == "cheque" and not reference:
+        raise InvalidInput("a cheque payment needs the cheque number", code="cheque_number")
+    if principal.kind != "user":
+        raise Forbidden("payments are made by people, not API clients", code="people_only")
+    request = _locked(session, request_id)
+    if request.status == "paid":
+        raise Conflict(
+            "this request has been paid already", code="already_paid", errors=_state(request)
+        )
+    if request.status != "approved":
+        raise Conflict(
+            f"a request that is {request.status} cannot be paid",
+            code="bad_state",
+            errors=_state(request),
+        )
+    version = session.get(PolicyVersion, request.policy_version_id)
+    unit = _unit_at(session, org.get_unit(session, request.unit_id), version.document["payer"])
+    if not holds_role(session, principal.id, version.document["payer"]["role"], unit):
+        raise Forbidden(
+            f"{principal.name} is not the paying {version.document['payer']['role']} "
+            f"at {unit.code}",
+            code="not_payer",
+        )
+    if principal.id == request.requester_id:
+        raise Forbidden("nobody pays their own request", code="self_payment")
+    if any(s.decided_by == principal.id for s in steps_of(session, request, request.revision)):
+        raise Forbidden(
+            "who reviewed a request does not also pay it (R-ORG-3)", code="segregation_of_duties"
+        )
+    payment = Payment(
+        request_id=request.id,
+        method=method,
+        reference=reference,
+        amount=request.total_amount,
+        paid_by=principal.id,
+    )
+    session.add(payment)
+    request.status = "paid"
+    session.flush()
+    record(
+        session,
+        principal,
+        "approvals.paid",
+        "approval_request",
+        request.id,
+        after={"method": method, "reference": reference, "amount": request.total_amount},
+    )
+    return payment
+
+
+# --- delegation ---------------------------------------------------------------------------
+
+
+def delegate(
+    session: Session,
+    principal: Principal,
+    *,
+    delegate_login: str,
+    starts_on: date,
+    ends_on: date,
+    request_types: Sequence[str] | None = None,
+) -> Delegation:
+    """R-APR-5: name a stand-in for a date range, optionally for some request types only."""
+    if principal.kind != "user":
+        raise Forbidden("delegations are made by people", code="people_only")
+    if ends_on < starts_on:
+        raise InvalidInput("a delegation ends on or after its start", code="bad_dates")
+    unknown = sorted(set(request_types or ()) - set(REQUEST_TYPES))
+    if unknown:
+        raise InvalidInput(f"unknown request types {unknown}", code="bad_request_type")
+    stand_in = session.scalar(select(User).where(User.login == delegate_login, User.active))
+    if stand_in is None or stand_in.id == principal.id:
+        raise InvalidInput(f"{delegate_login!r} cannot stand in", code="bad_delegate")
+    delegation = Delegation(
+        delegator_id=principal.id,
+        delegate_id=stand_in.id,
+        starts_on=starts_on,
+        ends_on=ends_on,
+        request_types=list(request_types) if request_types else None,
+    )
+    session.add(delegation)
+    session.flush()
+    record(
+        session,
+        principal,
+        "approvals.delegated",
+        "delegation",
+        delegation.id,
+        after={"to": delegate_login, "from": starts_on, "until": ends_on, "types": request_types},
+    )
+    return delegation
+
+
+# --- reading ------------------------------------------------------------------------------
+
+
+def read_request(session: Session, principal: Principal, request_id: int) -> ApprovalRequest:
+    request = session.get(ApprovalRequest, request_id)
+    if request is None:
+        raise NotFound(f"request {request_id} does not exist", code="request_not_found")
+    if not (principal.kind == "user" and principal.id == request.requester_id):
+        authorize(session, principal, "approvals:read", org.get_unit(session, request.unit_id))
+    return request
+
+
+def lines_of(session: Session, request: ApprovalRequest) -> list[RequestLine]:
+    return list(
+        session.scalars(
+            select(RequestLine).where(RequestLine.request_id == request.id).order_by(RequestLine.id)
+        )
+    )
+
+
+def visible_requests(
+    session: Session,
+    principal: Principal,
+    *,
+    status: str | None = None,
+    unit_id: int | None = None,
+    mine: bool = False,
+):
+    """Requests the principal may read: their own, plus those of units they may read."""
+    readable = select(OrgUnit.id).where(visible_units(session, principal, "approvals:read"))
+    query = select(ApprovalRequest)
+    if mine:
+        query = query.where(ApprovalRequest.requester_id == principal.id)
+    else:
+        query = query.where(
+            or_(ApprovalRequest.requester_id == principal.id, ApprovalRequest.unit_id.in_(readable))
+        )
+    if status:
+        query = query.where(ApprovalRequest.status == status)
+    if unit_id:
+        under = org.get_unit(session, unit_id)
+        query = query.where(
+            ApprovalRequest.unit_id.in_(
+                select(OrgUnit.id).where(OrgUnit.path.startswith(under.path))
+            )
+        )
+    return query.order_by(ApprovalRequest.id.desc())
