@@ -244,3 +244,23 @@ def test_every_response_carries_a_request_id(client):
     assert len(response.headers["X-Request-ID"]) >= 16
     echoed = client.get("/healthz", headers={"X-Request-ID": "bad id with spaces"})
     assert echoed.headers["X-Request-ID"] != "bad id with spaces"
+
+
+def test_api_refusals_are_audited_with_the_client(client, control, group, token_for):
+    headers, _ = token_for(group, ["documents:read"])
+    hq = _unit_id(control, group, "HQ")
+    assert client.get(f"/t/{group.slug}/api/org/units/{hq}", headers=headers).status_code == 403
+    with tenant_session(control, group.schema_name) as session:
+        refused = session.scalars(
+            select(AuditEvent)
+            .where(AuditEvent.action == "security.refused")
+            .order_by(AuditEvent.id.desc())
+        ).first()
+    assert refused.actor_kind == "client"
+    assert refused.after == {
+        "status": 403,
+        "method": "GET",
+        "path": f"/api/org/units/{hq}",
+        "code": "forbidden",
+        "login": None,
+    }

@@ -37,7 +37,9 @@ def _verify(control, tenant):
 
 
 def _superuser(control, tenant, statement):
+    """Tampering as a database superuser would: with triggers switched off for the transaction."""
     with control.begin() as connection:
+        connection.execute(text("set local session_replication_role = replica"))
         connection.execute(text(statement.format(schema=tenant.schema_name)))
 
 
@@ -97,6 +99,21 @@ def test_application_role_cannot_change_or_delete_audit_rows(control, chain):
             with pytest.raises(ProgrammingError, match="permission denied"):
                 session.execute(text(statement))
             session.rollback()
+    assert _verify(control, tenant).intact
+
+
+def test_even_the_schema_owner_cannot_change_or_delete_audit_rows(control, chain):
+    """The login role owns the schema; the trigger refuses it anyway."""
+    from sqlalchemy.exc import DBAPIError
+
+    tenant, ids = chain
+    for statement in (
+        f"update \"{tenant.schema_name}\".audit_events set action = 'x' where id = {ids[0]}",
+        f'delete from "{tenant.schema_name}".audit_events where id = {ids[0]}',
+        f'truncate "{tenant.schema_name}".audit_events',
+    ):
+        with pytest.raises(DBAPIError, match="append-only"), control.begin() as connection:
+            connection.execute(text(statement))
     assert _verify(control, tenant).intact
 
 

@@ -4,6 +4,7 @@ nothing, and short-lived signed download links."""
 from __future__ import annotations
 
 import hashlib
+import io
 from urllib.parse import urlsplit
 
 import pytest
@@ -112,7 +113,25 @@ def test_empty_and_oversized_uploads_are_refused(client, control, group, east_wr
     assert empty.status_code == 422
     monkeypatch.setenv("MAX_UPLOAD_BYTES", "1000")
     big = _upload(client, group, headers, units["SH-XTD"], body=b"x" * 5000)
-    assert big.status_code == 413 and big.json["code"] == "too_large"
+    assert big.status_code == 413 and big.json["code"] == "upload_too_large"
+    # Sent chunked, the size is only learnt while streaming: still a 413, still nothing kept.
+    chunked = client.post(
+        f"/t/{group.slug}/api/documents",
+        query_string={
+            "filename": "big.bin",
+            "entity_type": "expense_claim",
+            "entity_id": 7,
+            "unit_id": units["SH-XTD"],
+        },
+        input_stream=io.BytesIO(b"x" * 5000),
+        headers={
+            **headers,
+            "Content-Type": "application/octet-stream",
+            "Transfer-Encoding": "chunked",
+        },
+        environ_overrides={"wsgi.input_terminated": True},
+    )
+    assert chunked.status_code == 413 and chunked.json["code"] == "upload_too_large"
     assert _documents(control, group) == before
 
 
@@ -130,6 +149,15 @@ def test_download_link_serves_the_bytes_and_cannot_be_tampered(client, group, ea
     assert tampered.status_code == 403
     other = client.get(f"/t/{group.slug}/api/documents/{document_id + 999}/content?{parts.query}")
     assert other.status_code == 403
+
+
+def test_download_link_from_a_token_only_call_names_the_tenant(client, group, east_writer):
+    headers, units = east_writer
+    document_id = _upload(client, group, headers, units["SH-XTD"]).json["id"]
+    link = client.get(f"/api/documents/{document_id}/download", headers=headers).json["url"]
+    parts = urlsplit(link)
+    assert parts.path.startswith(f"/t/{group.slug}/api/documents/")
+    assert client.get(f"{parts.path}?{parts.query}").data == PDF
 
 
 def test_download_links_expire():

@@ -29,6 +29,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.json.ensure_ascii = False  # type: ignore[attr-defined]  # names are Chinese
 
     from propgroup.api.auth import init_api_auth_after_tenancy, init_api_auth_before_tenancy
+    from propgroup.audit.web import init_refusal_audit
     from propgroup.jobs.api import blp as jobs_api
     from propgroup.ops.api import blp as health
     from propgroup.ops.request_id import init_request_id
@@ -42,6 +43,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     init_api_auth_before_tenancy(app)
     init_tenancy(app)
     init_api_auth_after_tenancy(app)
+    init_refusal_audit(app)
     from propgroup.portal import init_portal
 
     init_portal(app)  # portal pages: session sign-in, CSRF, i18n, HTML errors (not /api)

@@ -50,6 +50,11 @@ class Conflict(DomainError):
     code = "conflict"
 
 
+class TooLarge(InvalidInput):
+    status = 413
+    code = "too_large"
+
+
 class Unavailable(DomainError):
     status = 503
     code = "unavailable"

@@ -18,6 +18,7 @@ class Selection:
 
     session: Session
     statement: Select[Any]  # must carry a stable ORDER BY
+    rows: bool = False  # plain column rows (faster to serialise) instead of ORM objects
 
 
 class SelectPage(Page):
@@ -26,6 +27,8 @@ class SelectPage(Page):
         selection: Selection = self.collection
         params = self.page_params
         query = selection.statement.offset(params.first_item).limit(params.page_size)
+        if selection.rows:
+            return selection.session.execute(query).mappings().all()
         return selection.session.scalars(query).all()
 
     @property

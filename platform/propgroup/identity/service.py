@@ -87,8 +87,14 @@ def change_password(session: Session, user: User, current: str, new: str) -> Non
 
 
 def credential_stamp(user: User) -> str:
-    """Changes whenever the password does: a session cookie carrying an old stamp is void."""
-    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
+    """Changes with the password and at every sign-out: a cookie with an old stamp is void."""
+    return hashlib.sha256(f"{user.password_hash}:{user.session_epoch}".encode()).hexdigest()[:16]
+
+
+def end_sessions(session: Session, user: User) -> None:
+    """Sign out everywhere: cookies copied or left on other machines stop working too."""
+    user.session_epoch += 1
+    session.flush()
 
 
 def user_principal(user: User, request_id: str | None = None) -> Principal:
@@ -168,22 +174,35 @@ def token_tenant(token: str) -> str | None:
 
 
 def client_principal(session: Session, token: str, request_id: str | None = None) -> Principal:
-    """Check a bearer token against this tenant's clients; revoked ones stop at once."""
+    """Check a bearer token against this tenant's clients; revoked ones stop at once.
+
+    One Core query and no ORM objects: this runs on every API call.
+    """
     parts = token.split(".")
     if len(parts) != 4 or parts[0] != TOKEN_PREFIX:
         raise Unauthorized("malformed bearer token", code="bad_token")
-    client = session.scalar(select(ApiClient).where(ApiClient.client_id == parts[2]))
+    client = session.execute(
+        select(
+            ApiClient.id,
+            ApiClient.name,
+            ApiClient.secret_sha256,
+            ApiClient.scopes,
+            ApiClient.revoked_at,
+            OrgUnit.path,
+        )
+        .outerjoin(OrgUnit, OrgUnit.id == ApiClient.unit_id)
+        .where(ApiClient.client_id == parts[2])
+    ).first()
     if client is None or not hmac.compare_digest(client.secret_sha256, _sha256(parts[3])):
         raise Unauthorized("unknown or wrong bearer token", code="bad_token")
     if client.revoked_at is not None:
         raise Unauthorized("this token has been revoked", code="revoked_token")
-    unit_path = session.get(OrgUnit, client.unit_id).path if client.unit_id else None
     return Principal(
         kind="client",
         id=client.id,
         name=f"client:{client.name}",
         scopes=frozenset(client.scopes),
-        unit_path=unit_path,
+        unit_path=client.path,
         request_id=request_id,
     )
 

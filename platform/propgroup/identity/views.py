@@ -10,6 +10,7 @@ from flask import Blueprint, flash, g, redirect, render_template, request, url_f
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from propgroup.audit.service import record
 from propgroup.errors import InvalidInput, Unauthorized
 from propgroup.identity import authz
 from propgroup.identity import service as identity
@@ -25,10 +26,12 @@ from propgroup.portal.auth import (
 )
 from propgroup.portal.limits import (
     LOGIN_FAILURES,
+    LOGIN_FAILURES_ANY_ADDRESS,
     PASSWORD_FAILURES,
     limiter,
     login_attempt_key,
     login_failed,
+    login_key_any_address,
     password_attempt_key,
     password_check_failed,
 )
@@ -44,6 +47,13 @@ bp = Blueprint("identity", __name__)
     methods=["POST"],
     deduct_when=login_failed,
     scope="portal-login",
+)
+@limiter.limit(
+    LOGIN_FAILURES_ANY_ADDRESS,
+    key_func=login_key_any_address,
+    methods=["POST"],
+    deduct_when=login_failed,
+    scope="portal-login-any",
 )
 def login():
     tenant = current_tenant()
@@ -64,6 +74,7 @@ def login():
             error, status = _("Wrong login or password."), 401
         else:
             sign_in(tenant, user)
+            record(tenant_db(), g.principal, "identity.signed_in", "user", user.id)
             return redirect_within_tenant(next_path)
     page = render_template(
         "identity/login.html", tenant=tenant, next=next_path, login=login_name, error=error
@@ -74,6 +85,9 @@ def login():
 @bp.post("/logout")
 def logout():
     current_tenant()
+    if g.get("user") is not None:
+        identity.end_sessions(tenant_db(), g.user)
+        record(tenant_db(), g.principal, "identity.signed_out", "user", g.user.id)
     sign_out()
     flash(_("You have signed out."), "info")
     return redirect(url_for("portal.identity.login"), code=303)
@@ -114,6 +128,7 @@ def password():
             error = _password_error(exc)
         else:
             refresh_stamp(g.user)  # this browser stays signed in; every other one is signed out
+            record(tenant_db(), g.principal, "identity.password_changed", "user", g.user.id)
             flash(_("Your password has been changed. Other sessions have been signed out."), "info")
             return redirect(url_for("portal.home"), code=303)
     return render_template("identity/password.html", error=error), 422

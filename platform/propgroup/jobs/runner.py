@@ -23,10 +23,10 @@ def run_outbox_message(slug: str, message_id: int) -> str:
             raise LookupError(f"outbox message {message_id} of {slug} does not exist")
         if message.status == "done":
             return "already done"  # a duplicate delivery changes nothing
-        job = job_named(message.job)
-        if job is None:
-            raise LookupError(f"no job is called {message.job!r}")
         try:
+            job = job_named(message.job)
+            if job is None:
+                raise LookupError(f"no job is called {message.job!r}")
             job(session, **message.payload)
             message.status, message.finished_at = "done", datetime.now(UTC)
             message.attempts += 1

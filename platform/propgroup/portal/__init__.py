@@ -7,6 +7,7 @@ the layout with per-role navigation, htmx partials, HTML error pages.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from flask import Flask, current_app, g, request
@@ -42,8 +43,13 @@ def _configure(app: Flask) -> None:
         BABEL_TRANSLATION_DIRECTORIES=str(TRANSLATIONS),
         # Checked by _protect_pages below, only for portal paths: the API uses bearer tokens.
         WTF_CSRF_CHECK_DEFAULT=False,
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=8),  # idle sessions end; each request renews
+        # Sign-in must work while Redis is away: the lockout then falls back to this process.
+        RATELIMIT_SWALLOW_ERRORS=True,
+        RATELIMIT_IN_MEMORY_FALLBACK_ENABLED=True,
     )
-    config.setdefault("RATELIMIT_STORAGE_URI", storage_uri(get_settings().redis_url))
+    redis_url = get_settings().redis_url
+    config.setdefault("RATELIMIT_STORAGE_URI", storage_uri(redis_url) if redis_url else "memory://")
 
 
 def _protect_pages() -> None:

@@ -69,6 +69,7 @@ def sign_in(tenant: Tenant, user: User) -> None:
         "uid": user.id,
         "stamp": identity.credential_stamp(user),
     }
+    session.permanent = True  # expires after PERMANENT_SESSION_LIFETIME without a request
     g.user = user
     g.principal = identity.user_principal(user, current_request_id())
 

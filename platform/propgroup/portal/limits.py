@@ -14,6 +14,9 @@ from flask_limiter.util import get_remote_address
 
 # 5 wrong passwords per 15 minutes for one login from one address (per tenant).
 LOGIN_FAILURES = "5 per 15 minutes"
+# Across addresses too, so guessing from many machines is limited; looser, since it also lets
+# anyone lock a known login out for a while.
+LOGIN_FAILURES_ANY_ADDRESS = "20 per hour"
 # 5 wrong *current* passwords per 15 minutes on the password-change form, per signed-in user.
 PASSWORD_FAILURES = "5 per 15 minutes"  # noqa: S105 - a rate, not a password
 
@@ -45,6 +48,11 @@ def login_attempt_key() -> str:
 def password_attempt_key() -> str:
     user = g.get("user")
     return f"password:{_tenant_slug()}:{user.id if user is not None else '-'}"
+
+
+def login_key_any_address() -> str:
+    login = (request.form.get("login") or "").strip().lower()
+    return f"login-any:{_tenant_slug()}:{login}"
 
 
 def login_failed(response: Response) -> bool:

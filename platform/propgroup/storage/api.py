@@ -7,7 +7,7 @@ from flask import Response, request, stream_with_context, url_for
 from propgroup.api import Blueprint
 from propgroup.api.auth import current_principal
 from propgroup.config import get_settings
-from propgroup.errors import DomainError
+from propgroup.errors import TooLarge
 from propgroup.storage import service
 from propgroup.storage.blobstore import content_disposition, iter_chunks
 from propgroup.storage.links import sign_download, verify_download
@@ -24,11 +24,6 @@ blp = Blueprint("documents", __name__, url_prefix="/api/documents", description=
 LINK_SECONDS = service.DEFAULT_URL_EXPIRY_SECONDS
 
 
-class TooLarge(DomainError):
-    status = 413
-    code = "too_large"
-
-
 @blp.route("", methods=["POST"])
 @blp.arguments(UploadQuerySchema, location="query")
 @blp.response(201, DocumentSchema)
@@ -36,11 +31,15 @@ def upload(query):
     """Upload a file as the raw request body (any content type); it is streamed to storage."""
     limit = max_upload_bytes()
     if request.content_length is not None and request.content_length > limit:
-        raise TooLarge(f"the file is larger than the {limit} byte limit")
+        raise TooLarge(f"the file is larger than the {limit} byte limit", code="upload_too_large")
+    session, principal = tenant_db(), current_principal()
+    service.check_upload(session, principal, query["unit_id"])
+    # No transaction stays open while the body streams in, however long that takes.
+    session.commit()
     return service.upload_document(
-        tenant_db(),
+        session,
         configured_store(),
-        current_principal(),
+        principal,
         tenant_slug=current_tenant().slug,
         stream=request.stream,
         max_bytes=limit,
@@ -61,8 +60,12 @@ def download_link(document_id: int):
     document = service.read_document(tenant_db(), current_principal(), document_id)
     url = service.download_url(configured_store(), document, expires_seconds=LINK_SECONDS)
     if url is None:
-        token = sign_download(get_settings().secret_key, current_tenant().slug, document_id)
-        url = url_for("documents.content", document_id=document_id, token=token, _external=True)
+        slug = current_tenant().slug
+        token = sign_download(get_settings().secret_key, slug, document_id)
+        path = url_for("documents.content", document_id=document_id, token=token)
+        if not path.startswith(f"/t/{slug}/"):
+            path = f"/t/{slug}{path}"  # a token-only call has no prefix; the link needs one
+        url = request.host_url.rstrip("/") + path
     return {"url": url, "expires_in": LINK_SECONDS}
 
 

@@ -17,7 +17,7 @@ from pathlib import PurePosixPath
 from typing import IO, Protocol
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
-from propgroup.errors import InvalidInput
+from propgroup.errors import InvalidInput, TooLarge
 from propgroup.storage.sniff import sniff_content_type
 
 CHUNK_SIZE = 1024 * 1024
@@ -147,7 +147,7 @@ class MeteredReader:
                 break
             self.size += len(data)
             if self.size > self._max_bytes:
-                raise InvalidInput(
+                raise TooLarge(
                     f"upload is larger than the limit of {self._max_bytes} bytes",
                     code="upload_too_large",
                 )

@@ -225,6 +225,11 @@ def _unit_for(session: Session, unit_id: int | None) -> OrgUnit:
     return org.get_unit(session, unit_id) if unit_id is not None else org.get_root(session)
 
 
+def check_upload(session: Session, principal: Principal, unit_id: int) -> None:
+    """Refuse before a single byte is read."""
+    authorize(session, principal, "documents:write", _unit_for(session, unit_id))
+
+
 def upload_document(
     session: Session,
     store: BlobStore,
@@ -238,7 +243,7 @@ def upload_document(
     entity_id: int,
     max_bytes: int,
 ) -> Document:
-    authorize(session, principal, "documents:write", _unit_for(session, unit_id))
+    check_upload(session, principal, unit_id)
     document = store_document(
         session,
         store,

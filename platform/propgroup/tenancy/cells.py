@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 
 from sqlalchemy import Engine, select
 
@@ -27,6 +28,15 @@ def resolve_cell_url(control: Engine, cell_name: str) -> str | None:
     return url
 
 
+# Where a cell lives changes only when an operator moves it; one lookup per process per minute.
+_CELL_CACHE_SECONDS = 60.0
+_cells: dict[tuple[str, str], tuple[float, str | None]] = {}
+
+
 def cell_engine(control: Engine, cell_name: str) -> Engine:
-    url = resolve_cell_url(control, cell_name)
-    return control if url is None else engine_for(url)
+    key, now = (str(control.url), cell_name), time.monotonic()
+    cached = _cells.get(key)
+    if cached is None or cached[0] < now:
+        cached = (now + _CELL_CACHE_SECONDS, resolve_cell_url(control, cell_name))
+        _cells[key] = cached
+    return control if cached[1] is None else engine_for(cached[1])

@@ -49,7 +49,22 @@ def create_walled_schema(connection: Connection, schema: str) -> str:
 APPEND_ONLY_TABLES = ("audit_events",)
 
 
+# Audit rows are append-only for the owner too (mirrors migration t0005; runs with the tenant
+# schema on the search path).
+APPEND_ONLY_AUDIT = """
+create function audit_events_append_only() returns trigger language plpgsql as $$
+begin
+    raise exception 'audit events are append-only' using errcode = 'insufficient_privilege';
+end $$;
+create trigger audit_events_no_change before update or delete on audit_events
+    for each row execute function audit_events_append_only();
+create trigger audit_events_no_truncate before truncate on audit_events
+    for each statement execute function audit_events_append_only();
+"""
+
+
 def restrict_special_tables(connection: Connection, schema: str) -> None:
+    connection.execute(text(APPEND_ONLY_AUDIT))
     role = tenant_role(connection, schema)
     connection.execute(text(f'revoke all on "{schema}".alembic_version from "{role}"'))
     for table in APPEND_ONLY_TABLES:

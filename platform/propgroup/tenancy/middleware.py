@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -35,6 +36,21 @@ class TenantPathPrefix:
         return self.app(environ, start_response)
 
 
+# Registry rows change rarely; reading one per request costs a connection and a round trip.
+# A suspension therefore takes effect within TENANT_CACHE_SECONDS in every web process.
+TENANT_CACHE_SECONDS = 2.0
+_tenants: dict[str, tuple[float, Tenant | None]] = {}
+
+
+def _registry_row(slug: str) -> Tenant | None:
+    now = time.monotonic()
+    cached = _tenants.get(slug)
+    if cached is None or cached[0] < now:
+        cached = (now + TENANT_CACHE_SECONDS, service.find_tenant(control(), slug))
+        _tenants[slug] = cached
+    return cached[1]
+
+
 def _bind_tenant() -> None:
     slug = resolve_slug(
         host_slug=slug_from_host(request.host, get_settings().base_domain),
@@ -42,7 +58,7 @@ def _bind_tenant() -> None:
         header_slug=request.headers.get("X-Tenant"),
         token_slug=request.environ.get(TOKEN_SLUG_KEY),
     )
-    g.tenant = service.active_tenant(control(), slug) if slug else None
+    g.tenant = service.usable_tenant(slug, _registry_row(slug)) if slug else None
 
 
 def control():

@@ -179,12 +179,17 @@ def get_tenant(control: Engine, slug: str) -> Tenant:
     return tenant
 
 
-def active_tenant(control: Engine, slug: str) -> Tenant:
+def usable_tenant(slug: str, tenant: Tenant | None) -> Tenant:
     """The tenant a request may use: unknown is 404, suspended is 403, never a fallback."""
-    tenant = get_tenant(control, slug)
+    if tenant is None:
+        raise NotFound(f"tenant {slug!r} does not exist", code="unknown_tenant")
     if tenant.status != "active":
         raise Forbidden(f"tenant {slug!r} is suspended", code="tenant_suspended")
     return tenant
+
+
+def active_tenant(control: Engine, slug: str) -> Tenant:
+    return usable_tenant(slug, find_tenant(control, slug))
 
 
 def set_status(control: Engine, slug: str, status: str) -> Tenant:
