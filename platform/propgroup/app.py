@@ -8,12 +8,14 @@ from flask import Flask
 
 from propgroup import __version__
 from propgroup.api import Api
+from propgroup.api.jsonio import DecimalJSONProvider
 from propgroup.config import get_settings
 
 
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     settings = get_settings()
     app = Flask(__name__)
+    app.json = DecimalJSONProvider(app)
     app.config.update(
         SECRET_KEY=settings.secret_key,
         API_TITLE="PropGroup API",
@@ -26,9 +28,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         JSON_SORT_KEYS=False,
     )
     app.config.update(overrides or {})
-    app.json.ensure_ascii = False  # type: ignore[attr-defined]  # names are Chinese
 
     from propgroup.api.auth import init_api_auth_after_tenancy, init_api_auth_before_tenancy
+    from propgroup.approvals.api import blp as approvals_api
     from propgroup.audit.web import init_refusal_audit
     from propgroup.jobs.api import blp as jobs_api
     from propgroup.ops.api import blp as health
@@ -53,4 +55,5 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     api.register_blueprint(org_api)
     api.register_blueprint(jobs_api)
     api.register_blueprint(documents_api)
+    api.register_blueprint(approvals_api)
     return app

@@ -27,6 +27,8 @@ def can(session: Session, principal: Principal, action: str, unit: OrgUnit) -> b
         return True
     if principal.kind == "client":
         return _client_may(principal, action, unit.path)
+    if principal.token_scopes is not None and action not in principal.token_scopes:
+        return False
     held = session.scalar(
         select(RoleAssignment.id)
         .join(OrgUnit, OrgUnit.id == RoleAssignment.unit_id)
@@ -57,6 +59,8 @@ def visible_units(session: Session, principal: Principal, action: str) -> Column
         if action not in principal.scopes:
             return false()
         return OrgUnit.path.startswith(principal.unit_path) if principal.unit_path else true()
+    if principal.token_scopes is not None and action not in principal.token_scopes:
+        return false()
     roots = session.scalars(
         select(OrgUnit.path)
         .join(RoleAssignment, RoleAssignment.unit_id == OrgUnit.id)

@@ -64,6 +64,8 @@ class ApiClient(TenantBase):
     secret_sha256: Mapped[str] = mapped_column(String(64))
     scopes: Mapped[list[str]] = mapped_column(ARRAY(String(60)))
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("org_units.id"))
+    # Set for a personal token: it acts as this user, with their roles narrowed to the scopes.
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -14,6 +14,8 @@ class Principal:
     id: int | None
     name: str
     scopes: frozenset[str] = frozenset()  # a client's whole grant; users are bounded by roles
+    # A user acting through a personal token: their roles, narrowed to these actions.
+    token_scopes: frozenset[str] | None = None
     unit_path: str | None = None  # a client restricted to one unit's subtree
     acting_for: str | None = None  # delegation: "A for B" (R-APR-5)
     request_id: str | None = None

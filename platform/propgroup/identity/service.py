@@ -143,14 +143,23 @@ def create_api_client(
     scopes: Sequence[str],
     unit: OrgUnit | None = None,
     created_by: User | None = None,
+    acting_user: User | None = None,
 ) -> tuple[ApiClient, str]:
-    """A new client and its token. The token is returned this once and never stored."""
+    """A new client and its token. The token is returned this once and never stored.
+
+    With ``acting_user`` it is a personal token: calls act as that person (their roles, narrowed
+    to ``scopes``), so people can decide approvals through the API as they do in the portal.
+    """
     unknown = sorted(set(scopes) - SCOPES)
     if unknown or not scopes:
         raise InvalidInput(
             f"scopes must be some of {sorted(SCOPES)}",
             code="bad_scopes",
             errors={"scopes": unknown},
+        )
+    if acting_user is not None and unit is not None:
+        raise InvalidInput(
+            "a personal token follows its user's roles; give no unit", code="bad_unit"
         )
     client_id = secrets.token_hex(8)
     secret = secrets.token_urlsafe(32)
@@ -160,6 +169,7 @@ def create_api_client(
         secret_sha256=_sha256(secret),
         scopes=sorted(set(scopes)),
         unit_id=unit.id if unit else None,
+        user_id=acting_user.id if acting_user else None,
         created_by=created_by.id if created_by else None,
     )
     session.add(client)
@@ -189,14 +199,28 @@ def client_principal(session: Session, token: str, request_id: str | None = None
             ApiClient.scopes,
             ApiClient.revoked_at,
             OrgUnit.path,
+            User.id.label("user_id"),
+            User.login,
+            User.active,
         )
         .outerjoin(OrgUnit, OrgUnit.id == ApiClient.unit_id)
+        .outerjoin(User, User.id == ApiClient.user_id)
         .where(ApiClient.client_id == parts[2])
     ).first()
     if client is None or not hmac.compare_digest(client.secret_sha256, _sha256(parts[3])):
         raise Unauthorized("unknown or wrong bearer token", code="bad_token")
     if client.revoked_at is not None:
         raise Unauthorized("this token has been revoked", code="revoked_token")
+    if client.user_id is not None:
+        if not client.active:
+            raise Unauthorized("the token's user is not active", code="inactive_account")
+        return Principal(
+            kind="user",
+            id=client.user_id,
+            name=client.login,
+            token_scopes=frozenset(client.scopes),
+            request_id=request_id,
+        )
     return Principal(
         kind="client",
         id=client.id,
