@@ -24,13 +24,17 @@ def clients() -> None:
 @click.option("--name", required=True)
 @click.option("--scope", "scopes", multiple=True, required=True, help="Repeat for each scope.")
 @click.option("--unit", "unit_code", help="Restrict the client to this unit's subtree.")
-def create(slug: str, name: str, scopes: tuple[str, ...], unit_code: str | None) -> None:
+@click.option("--user", "login", help="A personal token: acts as this person, within the scopes.")
+def create(
+    slug: str, name: str, scopes: tuple[str, ...], unit_code: str | None, login: str | None
+) -> None:
     """Create a client and print its token: it is shown this once and stored only hashed."""
     engine = control_engine()
     with tenancy.open_tenant_session(engine, tenancy.get_tenant(engine, slug)) as session:
         unit = org.get_unit_by_code(session, unit_code) if unit_code else None
+        person = identity.user_by_login(session, login) if login else None
         client, token = identity.create_api_client(
-            session, tenant_slug=slug, name=name, scopes=scopes, unit=unit
+            session, tenant_slug=slug, name=name, scopes=scopes, unit=unit, acting_user=person
         )
         record(
             session,
@@ -38,7 +42,7 @@ def create(slug: str, name: str, scopes: tuple[str, ...], unit_code: str | None)
             "clients.created",
             "api_client",
             client.client_id,
-            after={"name": name, "scopes": client.scopes, "unit": unit_code},
+            after={"name": name, "scopes": client.scopes, "unit": unit_code, "user": login},
         )
         session.commit()
     click.echo(f"client {client.client_id} created; its token (shown once):\n{token}")

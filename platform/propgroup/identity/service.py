@@ -62,6 +62,13 @@ def get_user(session: Session, user_id: int) -> User:
     return user
 
 
+def user_by_login(session: Session, login: str) -> User:
+    user = session.scalar(select(User).where(User.login == login))
+    if user is None or not user.active:
+        raise NotFound(f"no active user {login!r}", code="unknown_user")
+    return user
+
+
 def authenticate(session: Session, login: str, password: str) -> User:
     """The active user with this login and password; one message for every failure."""
     user = session.scalar(select(User).where(User.login == login))
