@@ -209,7 +209,7 @@ def _state(request: ApprovalRequest) -> dict[str, Any]:
     }
 
 
-def _unit_at(session: Session, unit: OrgUnit, step: dict[str, Any]) -> OrgUnit:
+def unit_at(session: Session, unit: OrgUnit, step: dict[str, Any]) -> OrgUnit:
     if step["level"] == "unit":
         base = unit
     elif step["level"] == "hq":
@@ -272,7 +272,7 @@ def submit(session: Session, principal: Principal, request_id: int) -> ApprovalR
                 revision=request.revision,
                 seq=seq,
                 role=step["role"],
-                unit_id=_unit_at(session, unit, step).id,
+                unit_id=unit_at(session, unit, step).id,
                 reason=step.get("reason"),
                 status="pending",
             )
@@ -441,7 +441,7 @@ def pay(
             errors=_state(request),
         )
     version = session.get(PolicyVersion, request.policy_version_id)
-    unit = _unit_at(session, org.get_unit(session, request.unit_id), version.document["payer"])
+    unit = unit_at(session, org.get_unit(session, request.unit_id), version.document["payer"])
     if not holds_role(session, principal.id, version.document["payer"]["role"], unit):
         raise Forbidden(
             f"{principal.name} is not the paying {version.document['payer']['role']} "

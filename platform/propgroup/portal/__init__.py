@@ -8,6 +8,7 @@ the layout with per-role navigation, htmx partials, HTML error pages.
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import cache
 from typing import Any
 
 from flask import Flask, current_app, g, request
@@ -82,10 +83,25 @@ def _template_context() -> dict[str, Any]:
     }
 
 
+@cache
+def _nest_capability_pages() -> None:
+    """Page modules of capabilities, nested under the portal blueprint (endpoints
+    ``portal.<name>.*``) like identity's, so they share its layout, CSRF, headers and error pages.
+
+    A blueprint takes no more setup once an app registered it, and the portal blueprint lives as
+    long as the process, so this runs once per process (tests build several apps).
+    """
+    from propgroup.approvals.views import bp as approvals_bp
+    from propgroup.portal.views import bp
+
+    bp.register_blueprint(approvals_bp)
+
+
 def init_portal(app: Flask) -> None:
     from propgroup.portal.errors import register_error_pages
     from propgroup.portal.views import bp
 
+    _nest_capability_pages()
     _configure(app)
     Babel(app, locale_selector=select_locale)
     CSRFProtect(app)

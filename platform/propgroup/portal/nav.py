@@ -24,6 +24,7 @@ class NavItem:
 
 HOME = NavItem("portal.home", _l("Home"))
 ORGANISATION = NavItem("portal.units", _l("Organisation"))
+APPROVALS = NavItem("portal.approvals.index", _l("Approvals"))
 ADMINISTRATION = NavItem("portal.identity.admin_users", _l("Administration"))
 
 
@@ -46,8 +47,11 @@ def may_administer(session: Session, principal: Principal) -> bool:
 
 def nav_items(session: Session, principal: Principal, user: User) -> list[NavItem]:
     items = [HOME]
-    if "org:read" in held_actions(session, user):
+    actions = held_actions(session, user)
+    if "org:read" in actions:
         items.append(ORGANISATION)
+    if "approvals:read" in actions:
+        items.append(APPROVALS)
     if may_administer(session, principal):
         items.append(ADMINISTRATION)
     return items

@@ -1,16 +1,14 @@
-"""What waits for the signed-in person (the home page's "pending items").
-
-No request type exists yet, so nothing can wait for anyone: the count is honestly 0. When the
-approvals engine lands, point this at its service (steps assigned to ``principal`` and not decided).
+"""What waits for the signed-in person (the home page's "pending items"): the approval requests
+whose current step they may decide now, as holder of its role or as someone's stand-in (R-APR-5).
 """
 
 from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from propgroup.approvals.inbox import count_waiting
 from propgroup.identity.principals import Principal
 
 
 def pending_count(session: Session, principal: Principal) -> int:
-    del session, principal  # used once approvals exist
-    return 0
+    return count_waiting(session, principal)

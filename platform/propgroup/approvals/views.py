@@ -1,0 +1,638 @@
+"""Approvals in the portal (R-APR-1…8): the inbox, a new request, a request's page with the
+actions its viewer may take, the printable form, delegations.
+
+Nested under the portal blueprint (endpoints ``portal.approvals.*``), so the pages share its
+layout, CSRF protection, headers and HTML error pages. Thin: every rule is ``service``'s, the
+read-only questions are ``inbox``'s. A refusal is shown on the page it came from with its status
+(422, 403, 409); the request's unit of work then rolls back, so a refused form writes nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from flask import Blueprint, Response, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from propgroup.approvals import inbox
+from propgroup.approvals import service as approvals
+from propgroup.approvals.models import ApprovalRequest
+from propgroup.approvals.policy import REQUEST_TYPES
+from propgroup.approvals.words import amount_in_words
+from propgroup.errors import DomainError, Forbidden, InvalidInput
+from propgroup.portal.auth import login_required
+from propgroup.portal.errors import render_error
+from propgroup.tenancy.middleware import tenant_db
+
+bp = Blueprint("approvals", __name__, url_prefix="/approvals")
+
+LINE_ROWS = 5  # the paper form's fixed table; blank rows are ignored
+LIST_LIMIT = 100
+TITLE_MAX, PAYEE_MAX, CATEGORY_MAX, DESCRIPTION_MAX = 200, 200, 60, 500
+REFERENCE_MAX, COMMENT_MAX = 60, 1000
+_SEPARATORS = re.compile(r"[,，\s]")
+
+TYPE_LABELS = {
+    "expense_claim": _l("Expense claim"),
+    "advance": _l("Cash advance"),
+    "supplier_payment": _l("Supplier payment"),
+}
+STATUS_LABELS = {
+    "draft": _l("Draft"),
+    "in_approval": _l("In approval"),
+    "approved": _l("Approved"),
+    "rejected": _l("Returned"),
+    "withdrawn": _l("Withdrawn"),
+    "paid": _l("Paid"),
+}
+STEP_LABELS = {
+    "pending": _l("Not reached"),
+    "current": _l("Waiting"),
+    "approved": _l("Agreed"),
+    "rejected": _l("Returned"),
+}
+METHOD_LABELS = {"cash": _l("Cash"), "transfer": _l("Bank transfer"), "cheque": _l("Cheque")}
+TABS = {"waiting": _l("Waiting for me"), "mine": _l("My requests"), "visible": _l("All I can see")}
+
+
+def type_label(request_type: str) -> str:
+    return str(TYPE_LABELS.get(request_type, REQUEST_TYPES.get(request_type, request_type)))
+
+
+def status_label(status: str) -> str:
+    return str(STATUS_LABELS.get(status, status))
+
+
+def local_time(moment: datetime | None) -> str:
+    return moment.astimezone(approvals.TENANT_TZ).strftime("%Y-%m-%d %H:%M") if moment else ""
+
+
+def local_date(moment: datetime | None) -> str:
+    return moment.astimezone(approvals.TENANT_TZ).strftime("%Y-%m-%d") if moment else ""
+
+
+@bp.context_processor
+def _helpers() -> dict[str, Any]:
+    return {
+        "type_label": type_label,
+        "status_label": status_label,
+        "step_label": lambda key: str(STEP_LABELS.get(key, key)),
+        "method_label": lambda method: str(METHOD_LABELS.get(method, method)),
+        "local_time": local_time,
+        "local_date": local_date,
+        "signer": signer,
+    }
+
+
+def signer(people: dict[int, Any], decided_by: int | None, acting_for: int | None) -> str:
+    """ "A 代 B" when A signed for B (R-APR-5); else A; empty when nobody signed yet."""
+    if decided_by is None:
+        return ""
+    name = people[decided_by].display_name
+    if acting_for is None:
+        return name
+    return _(
+        "%(delegate)s for %(delegator)s", delegate=name, delegator=people[acting_for].display_name
+    )
+
+
+# --- refusals -----------------------------------------------------------------------------
+
+
+def refusal_message(error: DomainError) -> str:
+    """The service's refusal in the reader's language (its own English message as a fallback)."""
+    state = error.errors if isinstance(error.errors, dict) else {}
+    status = status_label(str(state.get("status", "")))
+    if error.code == "not_current_step":
+        if state.get("status") == "in_approval":
+            now = _("in approval at step %(step)s", step=state.get("current_step"))
+        else:
+            now = status
+        return _(
+            "This step has already been decided, or the request has moved on: it is now %(now)s. "
+            "Nothing was changed by your click. The page below shows where it stands.",
+            now=now,
+        )
+    messages = {
+        "bad_state": _("That is not possible while the request is %(status)s.", status=status),
+        "already_paid": _("This request has already been paid. Nothing was changed."),
+        "self_approval": _("Nobody approves their own request (R-APR-3)."),
+        "second_step": _("One person decides only one step of a request (R-APR-3)."),
+        "not_your_step": _(
+            "This step is not yours: you do not hold its role at that unit, "
+            "and nobody who holds it delegated to you."
+        ),
+        "not_requester": _("Only the requester may do that."),
+        "not_payer": _("Only the paying cashier of this unit records the payment."),
+        "segregation_of_duties": _("Who reviewed a request does not also pay it (R-ORG-3)."),
+        "self_payment": _("Nobody pays their own request."),
+        "cheque_number": _("A cheque payment needs the cheque number."),
+        "bad_method": _("Choose how it was paid."),
+        "bad_dates": _("A delegation ends on or after the day it starts."),
+        "forbidden": _("Your roles do not allow this at that unit."),
+        "bad_unit": _("Requests are raised by a branch, region or HQ, not by a department."),
+        "bad_request_type": _("Choose the kind of request."),
+    }
+    if error.code in messages:
+        return messages[error.code]
+    if error.code in ("no_policy", "no_policy_rule", "no_region"):
+        return _(
+            "The approval policy has no chain for this request: %(detail)s", detail=error.message
+        )
+    return error.message
+
+
+# --- the inbox ----------------------------------------------------------------------------
+
+
+def _rows(session: Session, requests: list[ApprovalRequest]) -> dict[str, Any]:
+    steps = inbox.current_steps(session, requests)
+    return {
+        "requests": requests,
+        "steps": steps,
+        "units": inbox.units_by_id(
+            session, [r.unit_id for r in requests] + [s.unit_id for s in steps.values()]
+        ),
+        "people": inbox.users_by_id(session, [r.requester_id for r in requests]),
+    }
+
+
+def _count(session: Session, query) -> int:
+    return session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+
+
+def _partial() -> bool:
+    """An htmx swap (not a boosted link, not a history restore, which wants the whole page)."""
+    headers = request.headers
+    return bool(
+        headers.get("HX-Request")
+        and not headers.get("HX-Boosted")
+        and not headers.get("HX-History-Restore-Request")
+    )
+
+
+@bp.get("")
+@login_required
+def index():
+    session, me = tenant_db(), g.principal
+    tab = request.args.get("tab", "waiting")
+    tab = tab if tab in TABS else "waiting"
+    queries = {
+        "waiting": inbox.waiting_for(me),
+        "mine": approvals.visible_requests(session, me, mine=True),
+        "visible": approvals.visible_requests(session, me),
+    }
+    counts = {name: _count(session, query) for name, query in queries.items()}
+    shown = list(session.scalars(queries[tab].limit(LIST_LIMIT)))
+    context = {"tab": tab, "tabs": TABS, "counts": counts, "limit": LIST_LIMIT}
+    context.update(_rows(session, shown))
+    template = "approvals/_inbox.html" if _partial() else "approvals/inbox.html"
+    response = Response(render_template(template, **context))
+    response.vary.add("HX-Request")
+    return response
+
+
+# --- a new request ------------------------------------------------------------------------
+
+
+@dataclass
+class LineInput:
+    category: str = ""
+    description: str = ""
+    amount: str = ""
+
+    @property
+    def blank(self) -> bool:
+        return not (self.category or self.description or self.amount)
+
+
+@dataclass
+class RequestForm:
+    request_type: str = "expense_claim"
+    unit_id: str = ""
+    title: str = ""
+    payee: str = ""
+    lines: list[LineInput] = field(default_factory=lambda: [LineInput() for _ in range(LINE_ROWS)])
+    errors: list[str] = field(default_factory=list)
+    invalid: set[str] = field(default_factory=set)  # names of fields to mark
+
+    @classmethod
+    def from_post(cls, form) -> RequestForm:
+        def text(name: str) -> str:
+            return (form.get(name) or "").strip()
+
+        return cls(
+            request_type=text("request_type"),
+            unit_id=text("unit_id"),
+            title=text("title"),
+            payee=text("payee"),
+            lines=[
+                LineInput(text(f"category_{i}"), text(f"description_{i}"), text(f"amount_{i}"))
+                for i in range(LINE_ROWS)
+            ],
+        )
+
+    def refuse(self, message: str, *fields: str) -> None:
+        self.errors.append(message)
+        self.invalid.update(fields)
+
+
+def parse_amount(raw: str) -> Decimal | str:
+    """A positive amount with at most 2 decimals, else the reason in the reader's language."""
+    text = _SEPARATORS.sub("", raw)
+    try:
+        amount = Decimal(text)
+    except InvalidOperation:
+        return _("the amount is not a number")
+    if not amount.is_finite():
+        return _("the amount is not a number")
+    if amount <= 0:
+        return _("the amount must be more than 0")
+    if amount > approvals.MAX_AMOUNT:  # before quantize, which fails on huge exponents
+        return _("the amount is too large")
+    if amount != amount.quantize(approvals.CENT):
+        return _("the amount has more than 2 decimals (fen)")
+    return amount.quantize(approvals.CENT)
+
+
+def check_form(form: RequestForm, units: dict[str, Any]) -> list[dict[str, Any]]:
+    """The lines to save; every problem is added to ``form.errors`` (nothing is saved then)."""
+    if form.request_type not in REQUEST_TYPES:
+        form.refuse(_("Choose the kind of request."), "request_type")
+    if form.unit_id not in units:
+        form.refuse(_("Choose the unit the request is for."), "unit_id")
+    for name, value, longest, label in (
+        ("title", form.title, TITLE_MAX, _("Title")),
+        ("payee", form.payee, PAYEE_MAX, _("Payee")),
+    ):
+        if not value:
+            form.refuse(_("%(field)s is required.", field=label), name)
+        elif len(value) > longest:
+            form.refuse(
+                _("%(field)s is too long (at most %(max)d characters).", field=label, max=longest),
+                name,
+            )
+    lines = []
+    for index, line in enumerate(form.lines):
+        if line.blank:
+            continue
+        number = index + 1
+        if not line.category:
+            form.refuse(
+                _("Line %(number)d: the category is required.", number=number), f"category_{index}"
+            )
+        elif len(line.category) > CATEGORY_MAX:
+            form.refuse(
+                _("Line %(number)d: the category is too long.", number=number), f"category_{index}"
+            )
+        if not line.description:
+            form.refuse(
+                _("Line %(number)d: the description is required.", number=number),
+                f"description_{index}",
+            )
+        elif len(line.description) > DESCRIPTION_MAX:
+            form.refuse(
+                _("Line %(number)d: the description is too long.", number=number),
+                f"description_{index}",
+            )
+        amount = parse_amount(line.amount) if line.amount else _("the amount is required")
+        if isinstance(amount, str):
+            form.refuse(
+                _("Line %(number)d: %(problem)s.", number=number, problem=amount), f"amount_{index}"
+            )
+        else:
+            lines.append(
+                {"category": line.category, "description": line.description, "amount": amount}
+            )
+    if all(line.blank for line in form.lines):
+        form.refuse(_("Fill in at least one line."), "category_0", "description_0", "amount_0")
+    if sum((line["amount"] for line in lines), Decimal(0)) > approvals.MAX_AMOUNT:
+        form.refuse(_("The total is too large."))
+    return lines
+
+
+def form_total(form: RequestForm) -> Decimal | None:
+    """The sum of the amounts that parse, for the total shown while typing."""
+    amounts = [parse_amount(line.amount) for line in form.lines if line.amount]
+    good = [amount for amount in amounts if isinstance(amount, Decimal)]
+    return sum(good, Decimal("0.00")) if good else None
+
+
+def in_words(total: Decimal | None) -> str | None:
+    return amount_in_words(total) if total is not None and total <= approvals.MAX_AMOUNT else None
+
+
+def _render_new(form: RequestForm, units: list[Any], status: int = 200):
+    total = form_total(form)
+    page = render_template(
+        "approvals/new.html",
+        form=form,
+        units=units,
+        request_types=list(REQUEST_TYPES),
+        total=total,
+        words=in_words(total),
+    )
+    return page, status
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@login_required
+def new():
+    session = tenant_db()
+    units = inbox.writable_units(session, g.principal)
+    if not units:
+        raise Forbidden("no unit where this person may raise a request", code="forbidden")
+    if request.method == "GET":
+        form = RequestForm(unit_id=str(units[0].id) if len(units) == 1 else "")
+        return _render_new(form, units)
+    form = RequestForm.from_post(request.form)
+    lines = check_form(form, {str(unit.id): unit for unit in units})
+    if form.errors:
+        return _render_new(form, units, 422)
+    submit = request.form.get("action") == "submit"
+    try:
+        created = approvals.create_request(
+            session,
+            g.principal,
+            request_type=form.request_type,
+            unit_id=int(form.unit_id),
+            title=form.title,
+            payee=form.payee,
+            lines=lines,
+        )
+        if submit:
+            approvals.submit(session, g.principal, created.id)
+    except DomainError as error:
+        session.rollback()
+        form.refuse(refusal_message(error))
+        return _render_new(form, inbox.writable_units(session, g.principal), error.status)
+    if submit:
+        flash(_("Request %(number)d was submitted for approval.", number=created.id), "info")
+    else:
+        flash(_("Request %(number)d was saved as a draft.", number=created.id), "info")
+    return redirect(url_for(".detail", request_id=created.id), code=303)
+
+
+@bp.post("/new/total")
+@login_required
+def total():
+    """htmx fragment: the total (and in words) of what has been typed so far."""
+    amount = form_total(RequestForm.from_post(request.form))
+    return render_template("approvals/_total.html", total=amount, words=in_words(amount))
+
+
+# --- one request --------------------------------------------------------------------------
+
+
+@dataclass
+class Revision:
+    number: int
+    steps: list[Any]
+
+
+def _detail_context(session: Session, req: ApprovalRequest) -> dict[str, Any]:
+    me = g.principal
+    steps = approvals.steps_of(session, req)
+    by_revision: dict[int, list[Any]] = defaultdict(list)
+    for step in steps:
+        by_revision[step.revision].append(step)
+    payment = inbox.payment_of(session, req)
+    waiting = inbox.is_waiting_for(session, me, req)
+    people = inbox.users_by_id(
+        session,
+        [req.requester_id, payment.paid_by if payment else None]
+        + [s.decided_by for s in steps]
+        + [s.acting_for for s in steps],
+    )
+    payer = inbox.payer_of(session, req)
+    units = inbox.units_by_id(session, [req.unit_id] + [s.unit_id for s in steps])
+    mine = me.id == req.requester_id
+    return {
+        "req": req,
+        "lines": approvals.lines_of(session, req),
+        "words": amount_in_words(req.total_amount),
+        "revisions": [Revision(n, by_revision[n]) for n in sorted(by_revision)],
+        "people": people,
+        "units": units,
+        "payment": payment,
+        "payer": payer,
+        "current": inbox.current_step(session, req),
+        "waiting": waiting,
+        "acting_for": inbox.acting_for(session, me, req) if waiting else None,
+        "can_submit": mine and req.status in ("draft", "rejected"),
+        "can_withdraw": mine and req.status in ("draft", "in_approval", "rejected"),
+        "can_pay": inbox.may_pay(session, me, req),
+        "methods": METHOD_LABELS,
+    }
+
+
+def _render_detail(req: ApprovalRequest, *, error: str | None = None, status: int = 200):
+    session = tenant_db()
+    return render_template(
+        "approvals/detail.html", error=error, **_detail_context(session, req)
+    ), status
+
+
+def _refused(request_id: int, error: DomainError, message: str | None = None):
+    """The request's page again, as it stands now, with the refusal on top and its status."""
+    session = tenant_db()
+    session.rollback()  # nothing of the refused action stays, not even in this session
+    message = message or refusal_message(error)
+    try:
+        req = inbox.readable(session, g.principal, request_id)
+    except DomainError:
+        return render_error(error.status, message=message)
+    return _render_detail(req, error=message, status=error.status)
+
+
+@bp.get("/<int:request_id>")
+@login_required
+def detail(request_id: int):
+    return _render_detail(inbox.readable(tenant_db(), g.principal, request_id))
+
+
+@bp.get("/<int:request_id>/print")
+@login_required
+def print_form(request_id: int):
+    session = tenant_db()
+    req = inbox.readable(session, g.principal, request_id)
+    context = _detail_context(session, req)
+    context["signatures"] = context["revisions"][-1].steps if context["revisions"] else []
+    context["now"] = datetime.now(UTC)
+    return render_template("approvals/print.html", **context)
+
+
+def _invalid(request_id: int, message: str):
+    return _refused(request_id, InvalidInput(message), message)
+
+
+@bp.post("/<int:request_id>/decide")
+@login_required
+def decide(request_id: int):
+    session = tenant_db()
+    inbox.readable(session, g.principal, request_id)  # unreadable: the 403/404 page, no detail
+    decision = request.form.get("decision")
+    comment = (request.form.get("comment") or "").strip() or None
+    try:
+        step = int(request.form.get("step", ""))
+    except ValueError:
+        return _invalid(request_id, _("The form names no step. Reload the page and try again."))
+    if decision not in ("approve", "reject"):
+        return _invalid(request_id, _("Choose approve or return."))
+    if comment and len(comment) > COMMENT_MAX:
+        return _invalid(
+            request_id, _("The comment is too long (at most %(max)d characters).", max=COMMENT_MAX)
+        )
+    try:
+        approvals.decide(
+            session,
+            g.principal,
+            request_id,
+            step=step,
+            approve=decision == "approve",
+            comment=comment,
+        )
+    except DomainError as error:
+        return _refused(request_id, error)
+    if decision == "approve":
+        flash(_("You approved step %(step)d.", step=step), "info")
+    else:
+        flash(_("You returned the request to the requester."), "info")
+    return redirect(url_for(".detail", request_id=request_id), code=303)
+
+
+@bp.post("/<int:request_id>/submit")
+@login_required
+def submit(request_id: int):
+    session = tenant_db()
+    inbox.readable(session, g.principal, request_id)
+    try:
+        req = approvals.submit(session, g.principal, request_id)
+    except DomainError as error:
+        return _refused(request_id, error)
+    flash(_("Submitted for approval (revision %(revision)d).", revision=req.revision), "info")
+    return redirect(url_for(".detail", request_id=request_id), code=303)
+
+
+@bp.post("/<int:request_id>/withdraw")
+@login_required
+def withdraw(request_id: int):
+    session = tenant_db()
+    inbox.readable(session, g.principal, request_id)
+    try:
+        approvals.withdraw(session, g.principal, request_id)
+    except DomainError as error:
+        return _refused(request_id, error)
+    flash(_("The request was withdrawn."), "info")
+    return redirect(url_for(".detail", request_id=request_id), code=303)
+
+
+@bp.post("/<int:request_id>/pay")
+@login_required
+def pay(request_id: int):
+    session = tenant_db()
+    inbox.readable(session, g.principal, request_id)
+    method = request.form.get("method") or ""
+    reference = (request.form.get("reference") or "").strip() or None
+    if reference and len(reference) > REFERENCE_MAX:
+        return _invalid(
+            request_id,
+            _("The reference is too long (at most %(max)d characters).", max=REFERENCE_MAX),
+        )
+    try:
+        approvals.pay(session, g.principal, request_id, method=method, reference=reference)
+    except DomainError as error:
+        return _refused(request_id, error)
+    flash(_("The payment was recorded."), "info")
+    return redirect(url_for(".detail", request_id=request_id), code=303)
+
+
+# --- delegations --------------------------------------------------------------------------
+
+
+def _parse_day(raw: str) -> date | None:
+    try:
+        return date.fromisoformat(raw.strip())
+    except ValueError:
+        return None
+
+
+@bp.route("/delegations", methods=["GET", "POST"])
+@login_required
+def delegations():
+    session = tenant_db()
+    today = approvals.today()
+    values = {
+        "delegate_login": "",
+        "starts_on": today.isoformat(),
+        "ends_on": today.isoformat(),
+        "types": [],
+    }
+    errors: list[str] = []
+    status = 200
+    if request.method == "POST":
+        values = {
+            "delegate_login": (request.form.get("delegate_login") or "").strip(),
+            "starts_on": request.form.get("starts_on") or "",
+            "ends_on": request.form.get("ends_on") or "",
+            "types": request.form.getlist("request_types"),
+        }
+        starts_on, ends_on = _parse_day(values["starts_on"]), _parse_day(values["ends_on"])
+        if not values["delegate_login"]:
+            errors.append(_("Enter the login of the person standing in for you."))
+        if starts_on is None or ends_on is None:
+            errors.append(_("Enter the first and the last day as dates."))
+        if not errors:
+            try:
+                approvals.delegate(
+                    session,
+                    g.principal,
+                    delegate_login=values["delegate_login"],
+                    starts_on=starts_on,
+                    ends_on=ends_on,
+                    request_types=values["types"] or None,
+                )
+            except DomainError as error:
+                session.rollback()
+                if error.code == "bad_delegate":
+                    errors.append(
+                        _(
+                            "%(login)s cannot stand in for you: check the login "
+                            "(it may not be your own).",
+                            login=values["delegate_login"],
+                        )
+                    )
+                else:
+                    errors.append(refusal_message(error))
+                status = error.status
+            else:
+                flash(
+                    _(
+                        "%(login)s now stands in for you from %(start)s to %(end)s.",
+                        login=values["delegate_login"],
+                        start=starts_on.isoformat(),
+                        end=ends_on.isoformat(),
+                    ),
+                    "info",
+                )
+                return redirect(url_for(".delegations"), code=303)
+        else:
+            status = 422
+    page = render_template(
+        "approvals/delegations.html",
+        values=values,
+        errors=errors,
+        request_types=list(REQUEST_TYPES),
+        rows=inbox.delegations_of(session, g.principal),
+        today=today,
+        me=g.principal.id,
+    )
+    return page, status
