@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 
+import pytest
 from redis import Redis
 from sqlalchemy import create_engine, text
 
@@ -11,7 +12,22 @@ from propgroup import embedded
 from propgroup.config import sqlalchemy_url
 
 
-def test_embedded_postgres_and_redis_start_when_nothing_is_configured(tmp_path, monkeypatch):
+@pytest.fixture
+def stop_embedded():
+    """Stop what the test started while its folder still exists (pgserver would otherwise try at
+    interpreter exit, after pytest removed the folder, and fall back to killing the server)."""
+    yield
+    for name in ("pg", "redis"):
+        handle = embedded._handles.pop(name, None)
+        if name == "pg" and handle is not None:
+            handle.cleanup()
+        elif handle is not None:
+            handle.shutdown(nosave=True)
+
+
+def test_embedded_postgres_and_redis_start_when_nothing_is_configured(
+    tmp_path, monkeypatch, stop_embedded
+):
     monkeypatch.delenv("DATABASE_URL", raising=False)
     monkeypatch.delenv("REDIS_URL", raising=False)
     database_url = embedded.ensure_database(tmp_path / "instance")
