@@ -221,6 +221,7 @@ def test_delegate_decides_and_the_record_shows_both_names_r_apr_5(db):
         step.decided_by == person(db, "deputy").id
         and step.acting_for == person(db, "wang.xiangmu").id
     )
+    db.commit()  # audit events are linked and written at commit
     event = db.scalars(
         select(AuditEvent)
         .where(AuditEvent.action == "approvals.approved", AuditEvent.entity_id == str(request.id))

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.exc import ProgrammingError
 
+from propgroup.audit.models import AuditEvent
 from propgroup.audit.service import record, verify
 from propgroup.cli import main
 from propgroup.db import tenant_session
@@ -21,14 +22,15 @@ def chain(control, make_tenant):
     """A tenant with five audit events; yields (tenant, [event ids])."""
     tenant = make_tenant()
     with tenant_session(control, tenant.schema_name) as session:
-        ids = [
+        for n in range(5):
             record(
                 session, ALICE, "test.step", "thing", n, before={"n": n}, after={"amount": "12.30"}
-            ).id
-            for n in range(5)
-        ]
-        session.commit()
-    return tenant, ids
+            )
+        session.commit()  # events are linked into the chain and written at commit
+        ids = session.scalars(
+            select(AuditEvent.id).where(AuditEvent.action == "test.step").order_by(AuditEvent.id)
+        ).all()
+    return tenant, list(ids)
 
 
 def _verify(control, tenant):
@@ -142,3 +144,30 @@ def test_event_keeps_who_acting_for_and_request(control, chain):
             {"i": ids[0]},
         ).one()
     assert row == ("alice", "bob", "req-1", {"amount": "12.30"})
+
+
+def test_events_vanish_with_a_rolled_back_transaction(control, make_tenant):
+    tenant = make_tenant()
+    with tenant_session(control, tenant.schema_name) as session:
+        record(session, ALICE, "test.rolled_back", "thing", 1)
+        session.rollback()
+        session.commit()
+        assert (
+            session.scalar(select(AuditEvent.id).where(AuditEvent.action == "test.rolled_back"))
+            is None
+        )
+
+
+def test_events_survive_a_rolled_back_savepoint(control, make_tenant):
+    tenant = make_tenant()
+    with tenant_session(control, tenant.schema_name) as session:
+        record(session, ALICE, "test.kept", "thing", 1)
+        with pytest.raises(RuntimeError), session.begin_nested():
+            record(session, ALICE, "test.inside_savepoint", "thing", 2)
+            raise RuntimeError("the savepoint fails")
+        session.commit()
+        kept = session.scalars(
+            select(AuditEvent.action).where(AuditEvent.action.like("test.%"))
+        ).all()
+    assert "test.kept" in kept
+    assert _verify(control, tenant).intact

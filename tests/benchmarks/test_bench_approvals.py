@@ -43,7 +43,9 @@ from propgroup.audit.service import verify as verify_audit_chain
 from propgroup.config import PROJECT_HOME
 from propgroup.db import engine_for, tenant_session
 from propgroup.identity import service as identity
+from propgroup.identity.models import User
 from propgroup.org import service as org
+from propgroup.org.models import OrgUnit
 from propgroup.tenancy import service as tenancy
 from propgroup.tenancy.migrate import upgrade_control_plane
 from propgroup.tenancy.templates import load_group
@@ -120,7 +122,7 @@ def approvals_db(workdir):
         with tenant_session(engine, tenant.schema_name) as session:
             regions = [org.get_unit_by_code(session, code) for code in ("EAST", "SOUTH")]
 
-            def person(login: str, role: str, unit) -> object:
+            def person(login: str, role: str, unit: OrgUnit) -> User:
                 user = identity.create_user(
                     session,
                     login=login,
@@ -269,8 +271,8 @@ def _approve_all(
                 return waiting, total
             page += 1
 
-    start.wait()
     try:
+        start.wait(timeout=120)
         while time.monotonic() < deadline:
             seen = inbox()
             if seen is None:
@@ -588,14 +590,15 @@ def test_bench_approvals_concurrent_decisions(approvals_db, workdir, tmp_path):
                 target=_approve_all,
                 args=(connection, tenant.slug, approver, deadline, start, tally),
                 name=f"approver-{approver.login}",
+                daemon=True,  # a failed run must not keep pytest from exiting
             )
             for approver, tally, connection in zip(approvers, tallies, connections, strict=True)
         ]
-        for thread in threads:
-            thread.start()
         database = make_url(db["url"]).database
         cpu_before = {pid: _cpu_s(pid) for pid in [*workers, *_backends(database)]}
         client_before = time.process_time()
+        for thread in threads:
+            thread.start()
         start.wait()
         began = time.perf_counter()
         for thread in threads:

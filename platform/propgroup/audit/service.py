@@ -1,8 +1,8 @@
 """Recording and verifying the audit chain.
 
 Each event's hash covers its content and the previous event's hash, so editing, deleting or
-reordering a row breaks the chain at that row. Appends take a per-tenant transaction lock so the
-chain has one order, the order of ids.
+reordering a row breaks the chain at that row. Events are linked and inserted at commit, under a
+per-tenant lock, so the chain has one order, the order of ids, and the lock is held briefly.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import event as orm_event
 from sqlalchemy import func, literal, select
 from sqlalchemy.orm import Session
 
@@ -21,6 +22,7 @@ from propgroup.audit.models import AuditEvent
 from propgroup.identity.principals import Principal
 
 GENESIS = "0" * 64
+_PENDING = "propgroup.audit.pending"
 _HASHED_FIELDS = (
     "actor_kind",
     "actor_id",
@@ -57,10 +59,8 @@ def record(
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
 ) -> AuditEvent:
-    """Append one event in the caller's transaction: it commits or vanishes with the change."""
-    lock_key = func.hashtextextended(literal("audit:") + func.current_schema(), 0)
-    session.execute(select(func.pg_advisory_xact_lock(lock_key)))
-    prev = session.scalar(select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1))
+    """Queue one event in the caller's transaction: it is written when that transaction commits
+    (linked into the chain then) and vanishes with it on rollback."""
     event = AuditEvent(
         occurred_at=datetime.now(UTC),
         actor_kind=principal.kind,
@@ -73,12 +73,43 @@ def record(
         before=_jsonable(before),
         after=_jsonable(after),
         request_id=principal.request_id,
-        prev_hash=prev or GENESIS,
     )
-    event.hash = chain_hash(event.prev_hash, event)
-    session.add(event)
-    session.flush()
+    if not session.in_transaction():
+        session.begin()  # so a rollback that follows ends it, and the queue with it
+    session.info.setdefault(_PENDING, []).append(event)
     return event
+
+
+def write_pending(session: Session) -> None:
+    """Link the queued events to the chain and insert them, under the tenant's chain lock.
+
+    Runs just before commit, so the lock is held only for these inserts and the commit itself,
+    not for the whole request; ids are drawn under the lock, so id order is chain order.
+    """
+    pending = session.info.pop(_PENDING, None)
+    if not pending:
+        return
+    lock_key = func.hashtextextended(literal("audit:") + func.current_schema(), 0)
+    session.execute(select(func.pg_advisory_xact_lock(lock_key)))
+    prev = session.scalar(select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1))
+    prev = prev or GENESIS
+    for event in pending:
+        event.prev_hash, event.hash = prev, chain_hash(prev, event)
+        prev = event.hash
+        session.add(event)
+    session.flush()
+
+
+@orm_event.listens_for(Session, "before_commit")
+def _write_before_commit(session: Session) -> None:
+    write_pending(session)
+
+
+@orm_event.listens_for(Session, "after_transaction_end")
+def _forget_when_rolled_back(session: Session, transaction) -> None:
+    # Only the outermost transaction: a savepoint rolled back keeps what came before it.
+    if transaction.parent is None:
+        session.info.pop(_PENDING, None)
 
 
 @dataclass(frozen=True)

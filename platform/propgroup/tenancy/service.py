@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from propgroup.approvals import service as approvals
 from propgroup.approvals.policy import stored_form
+from propgroup.audit.service import write_pending
 from propgroup.db import bind_tenant, tenant_session
 from propgroup.errors import Conflict, Forbidden, InvalidInput, NotFound
 from propgroup.identity import service as identity
@@ -144,6 +145,8 @@ def load_group_data(
         )
         for grant in spec["roles"]:
             identity.assign_role(session, user, grant["role"], by_code[grant["unit"]])
+    # Provisioning commits on the connection, not through this session: write the audit now.
+    write_pending(session)
     session.flush()
 
 
