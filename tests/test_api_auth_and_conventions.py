@@ -7,30 +7,21 @@ import pytest
 from sqlalchemy import func, select
 
 from propgroup.audit.models import AuditEvent
-from propgroup.config import PROJECT_HOME, get_settings
+from propgroup.config import get_settings
 from propgroup.db import tenant_session
 from propgroup.identity import service as identity
 from propgroup.identity.authz import can
 from propgroup.org import service as org
 from propgroup.org.models import OrgUnit
-from propgroup.tenancy.templates import load_group
-
-DEMO = PROJECT_HOME / "tenants" / "demo.toml"
+from tests.support.groups import provision_demo
 
 
 @pytest.fixture(scope="module")
-def demo_group():
-    return load_group(DEMO)
-
-
-@pytest.fixture(scope="module")
-def group(control, demo_group):
+def group(control):
     """The demo group, provisioned once for this module (ten argon2 hashes are not free)."""
     from propgroup.tenancy import service
 
-    tenant = service.provision_tenant(
-        control, slug="api_demo", name="API demo", template=demo_group["template"], group=demo_group
-    )
+    tenant = provision_demo(control, "api_demo", "API demo")
     yield tenant
     service.drop_tenant(control, tenant.slug)
 

@@ -8,13 +8,13 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from propgroup.config import PROJECT_HOME, get_settings
+from propgroup.config import get_settings
 from propgroup.db import tenant_session
 from propgroup.identity import service as identity
 from propgroup.identity.models import User
 from propgroup.org import service as org
 from propgroup.tenancy import service as tenancy
-from propgroup.tenancy.templates import load_group
+from tests.support.groups import provision_demo
 
 PASSWORD = "propgroup-demo-2026"
 SCOPES = ["approvals:read", "approvals:write", "org:read"]
@@ -22,10 +22,7 @@ SCOPES = ["approvals:read", "approvals:write", "org:read"]
 
 @pytest.fixture(scope="module")
 def group(control):
-    demo = load_group(PROJECT_HOME / "tenants" / "demo.toml")
-    tenant = tenancy.provision_tenant(
-        control, slug="apr_api", name="审批API", template=demo["template"], group=demo
-    )
+    tenant = provision_demo(control, "apr_api", "审批API")
     with tenant_session(control, tenant.schema_name) as session:
         staff = identity.create_user(
             session, login="qian.staff", display_name="钱", email="q@x.test", password=PASSWORD

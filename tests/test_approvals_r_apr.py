@@ -17,14 +17,13 @@ from propgroup.approvals.budget import NoBudgets, use_budget_checker
 from propgroup.approvals.models import ApprovalRequest, Payment, RequestStep
 from propgroup.approvals.words import amount_in_words, words_match
 from propgroup.audit.models import AuditEvent
-from propgroup.config import PROJECT_HOME
 from propgroup.db import tenant_session
 from propgroup.errors import Conflict, Forbidden, InvalidInput
 from propgroup.identity import service as identity
 from propgroup.identity.models import User
 from propgroup.org import service as org
 from propgroup.tenancy import service as tenancy
-from propgroup.tenancy.templates import load_group
+from tests.support.groups import provision_demo
 
 PASSWORD = "propgroup-demo-2026"
 SMALL = ["branch_accountant", "branch_head"]
@@ -43,10 +42,7 @@ HOLDER = {
 
 @pytest.fixture(scope="module")
 def group(control):
-    demo = load_group(PROJECT_HOME / "tenants" / "demo.toml")
-    tenant = tenancy.provision_tenant(
-        control, slug="apr_demo", name="审批", template=demo["template"], group=demo
-    )
+    tenant = provision_demo(control, "apr_demo", "审批")
     with tenant_session(control, tenant.schema_name) as session:
         # A requester at the branch who is in none of its chains, and a few extra people.
         for login, grants in {

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from propgroup.audit.models import AuditEvent
-from propgroup.config import PROJECT_HOME, get_settings
+from propgroup.config import get_settings
 from propgroup.db import tenant_session
 from propgroup.errors import Forbidden
 from propgroup.identity import service as identity
@@ -19,17 +19,14 @@ from propgroup.org import service as org
 from propgroup.storage.links import sign_download, verify_download
 from propgroup.storage.models import Document
 from propgroup.tenancy import service as tenancy
-from propgroup.tenancy.templates import load_group
+from tests.support.groups import provision_demo
 
 PDF = b"%PDF-1.7\n" + b"invoice line\n" * 200
 
 
 @pytest.fixture(scope="module")
 def group(control):
-    demo = load_group(PROJECT_HOME / "tenants" / "demo.toml")
-    tenant = tenancy.provision_tenant(
-        control, slug="docs_demo", name="Docs", template=demo["template"], group=demo
-    )
+    tenant = provision_demo(control, "docs_demo", "Docs")
     yield tenant
     tenancy.drop_tenant(control, tenant.slug)
 
