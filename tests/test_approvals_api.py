@@ -199,3 +199,33 @@ def test_a_personal_token_is_narrowed_by_its_scopes(api, control, group):
         session.commit()
     response = api("GET", "", {"Authorization": f"Bearer {token}"})
     assert response.status_code == 200 and response.json == []
+
+
+def test_the_policy_is_read_by_staff_and_replaced_only_by_admins_r_apr_2(
+    api, control, group, tokens
+):
+    current = api("GET", "/policy", tokens["li.kuaiji"])
+    assert current.status_code == 200 and current.json["version"] >= 1
+    document = current.json["document"]
+    refused = api("PUT", "/policy", tokens["li.kuaiji"], json={"document": document, "note": "x"})
+    assert refused.status_code == 403
+    narrow = api(
+        "PUT", "/policy", tokens["zheng.guanliyuan"], json={"document": document, "note": "x"}
+    )
+    assert narrow.status_code == 403  # an admin, but a token without the approvals:admin scope
+    with tenant_session(control, group.schema_name) as session:
+        admin_user = session.scalar(select(User).where(User.login == "zheng.guanliyuan"))
+        _, token = identity.create_api_client(
+            session,
+            tenant_slug=group.slug,
+            name="admin",
+            scopes=["approvals:admin", "approvals:read"],
+            acting_user=admin_user,
+        )
+        session.commit()
+    admin = {"Authorization": f"Bearer {token}"}
+    broken = {**document, "rules": [r for r in document["rules"] if r["up_to"] != "5000.00"]}
+    gap = api("PUT", "/policy", admin, json={"document": broken, "note": "gap"})
+    assert gap.status_code == 422 and gap.json["code"] == "bad_policy"
+    replaced = api("PUT", "/policy", admin, json={"document": document, "note": "reviewed"})
+    assert replaced.status_code == 200 and replaced.json["version"] == current.json["version"] + 1

@@ -15,6 +15,8 @@ from propgroup.approvals.schemas import (
     DelegationSchema,
     PaymentInSchema,
     PaymentSchema,
+    PolicyInSchema,
+    PolicyVersionSchema,
     RequestDetailSchema,
     RequestInSchema,
     RequestQuerySchema,
@@ -98,3 +100,19 @@ def pay(data, request_id: int):
 @blp.response(201, DelegationSchema)
 def delegate(data):
     return service.delegate(tenant_db(), current_principal(), **data)
+
+
+@blp.route("/policy")
+@blp.response(200, PolicyVersionSchema)
+def current_policy():
+    """The matrix in force; every member of the group may read it."""
+    current_principal()
+    return service.current_policy(tenant_db())
+
+
+@blp.route("/policy", methods=["PUT"])
+@blp.arguments(PolicyInSchema)
+@blp.response(200, PolicyVersionSchema)
+def replace_policy(data):
+    """A new version (group admins); requests already submitted keep the one they started with."""
+    return service.replace_policy(tenant_db(), current_principal(), data["document"], data["note"])

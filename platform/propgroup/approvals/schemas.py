@@ -113,3 +113,16 @@ class DelegationSchema(Schema):
     starts_on = fields.Date()
     ends_on = fields.Date()
     request_types = fields.List(fields.String(), allow_none=True)
+
+
+class PolicyVersionSchema(Schema):
+    version = fields.Integer()
+    document = fields.Dict()
+    note = fields.String(allow_none=True)
+    created_by = fields.Integer(allow_none=True)
+    created_at = fields.DateTime()
+
+
+class PolicyInSchema(Schema):
+    document = fields.Dict(required=True)
+    note = fields.String(required=True, validate=validate.Length(min=1, max=500))
