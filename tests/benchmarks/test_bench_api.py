@@ -35,10 +35,9 @@ from propgroup.config import PROJECT_HOME
 from propgroup.db import engine_for, tenant_session
 from propgroup.identity import service as identity
 from propgroup.org import service as org
-from propgroup.tenancy import service as tenancy
 from propgroup.tenancy.migrate import upgrade_control_plane
-from propgroup.tenancy.templates import load_group
 from tests.support.databases import redis_url, server_url, throwaway_database
+from tests.support.groups import provision_demo
 
 SECONDS = int(os.environ.get("BENCH_API_SECONDS", "12"))
 CONNECTIONS = int(os.environ.get("BENCH_API_CONNECTIONS", "16"))
@@ -59,14 +58,7 @@ def api_db(workdir):
     with throwaway_database(server_url(workdir), prefix="pgbenchapi") as url:
         engine = engine_for(url)
         upgrade_control_plane(engine)
-        group = load_group(PROJECT_HOME / "tenants" / "demo.toml")
-        tenant = tenancy.provision_tenant(
-            engine,
-            slug=group["tenant"]["slug"],
-            name=group["tenant"]["name"],
-            template=group["template"],
-            group=group,
-        )
+        tenant = provision_demo(engine, "demo")
         with tenant_session(engine, tenant.schema_name) as session:
             region = org.get_unit_by_code(session, "EAST")
             for index in range(EXTRA_BRANCHES):

@@ -40,15 +40,12 @@ from sqlalchemy import make_url, text
 
 from propgroup.approvals import service as approvals
 from propgroup.audit.service import verify as verify_audit_chain
-from propgroup.config import PROJECT_HOME
 from propgroup.db import engine_for, tenant_session
 from propgroup.identity import service as identity
 from propgroup.identity.models import User
 from propgroup.org import service as org
 from propgroup.org.models import OrgUnit
-from propgroup.tenancy import service as tenancy
 from propgroup.tenancy.migrate import upgrade_control_plane
-from propgroup.tenancy.templates import load_group
 from tests.benchmarks.test_bench_api import (
     WORKERS,
     _free_port,
@@ -58,6 +55,7 @@ from tests.benchmarks.test_bench_api import (
     _wait_ready,
 )
 from tests.support.databases import redis_url, server_url, throwaway_database
+from tests.support.groups import provision_demo
 
 TIME_LIMIT_S = float(os.environ.get("BENCH_APR_TIME_LIMIT", "90"))
 BRANCHES = 20
@@ -107,14 +105,7 @@ def approvals_db(workdir):
     with throwaway_database(server_url(workdir), prefix="pgbenchapr") as url:
         engine = engine_for(url)
         upgrade_control_plane(engine)
-        group = load_group(PROJECT_HOME / "tenants" / "demo.toml")
-        tenant = tenancy.provision_tenant(
-            engine,
-            slug=group["tenant"]["slug"],
-            name=group["tenant"]["name"],
-            template=group["template"],
-            group=group,
-        )
+        tenant = provision_demo(engine, "demo")
         approvers: list[Approver] = []
         requester_of_branch: dict[str, int] = {}
         request_ids: list[int] = []
