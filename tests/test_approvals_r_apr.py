@@ -21,6 +21,7 @@ from propgroup.db import tenant_session
 from propgroup.errors import Conflict, Forbidden, InvalidInput
 from propgroup.identity import service as identity
 from propgroup.identity.models import User
+from propgroup.identity.principals import Principal
 from propgroup.org import service as org
 from propgroup.tenancy import service as tenancy
 from tests.support.groups import provision_demo
@@ -520,3 +521,111 @@ def test_twenty_parallel_payments_make_one_r_apr_6(control, group):
 def test_amount_in_words_follows_the_settlement_rules_r_apr_8(amount, words):
     assert amount_in_words(Decimal(amount)) == words
     assert words_match(Decimal(amount), words.removeprefix("人民币"))
+
+
+# Found in review: each of these was a way round the rules.
+
+
+def test_a_read_only_personal_token_cannot_act_on_approvals(db):
+    request = draft(db)
+    approvals.submit(db, person(db, "qian.staff"), request.id)
+    li = person(db, "li.kuaiji")
+    read_only = Principal(
+        kind="user", id=li.id, name=li.name, token_scopes=frozenset({"org:read", "approvals:read"})
+    )
+    with pytest.raises(Forbidden, match="approvals:write"):
+        approvals.decide(db, read_only, request.id, step=1, approve=True)
+    with pytest.raises(Forbidden, match="approvals:write"):
+        approvals.delegate(
+            db,
+            read_only,
+            delegate_login="deputy",
+            starts_on=approvals.today(),
+            ends_on=approvals.today(),
+        )
+
+
+def test_an_overrun_on_the_top_band_does_not_ask_the_same_signer_twice_r_apr_7(db):
+    use_budget_checker(FixedBudget())
+    try:
+        request = approvals.create_request(
+            db,
+            person(db, "qian.staff"),
+            request_type="expense_claim",
+            unit_id=org.get_unit_by_code(db, "SH-XTD").id,
+            title="t",
+            payee="p",
+            lines=[
+                {
+                    "category": "works",
+                    "description": "d",
+                    "amount": "250000.00",
+                    "budget_line": "B-1",
+                }
+            ],
+        )
+        approvals.submit(db, person(db, "qian.staff"), request.id)
+        assert request.budget_overrun and chain_roles(db, request) == LARGE
+        walk(db, request)
+        assert request.status == "approved"
+    finally:
+        use_budget_checker(NoBudgets())
+
+
+def test_a_total_beyond_the_money_column_is_refused_not_a_crash(db):
+    with pytest.raises(InvalidInput) as caught:
+        approvals.create_request(
+            db,
+            person(db, "qian.staff"),
+            request_type="expense_claim",
+            unit_id=org.get_unit_by_code(db, "SH-XTD").id,
+            title="t",
+            payee="p",
+            lines=[{"category": "c", "description": "d", "amount": "9999999999999999.99"}] * 2,
+        )
+    assert caught.value.code == "bad_amount"
+
+
+def test_someone_who_left_keeps_no_authority(db):
+    leaver = identity.create_user(
+        db, login="gz.leaver", display_name="离职", email="l@x.test", password=PASSWORD
+    )
+    identity.assign_role(db, leaver, "branch_accountant", org.get_unit_by_code(db, "GZ-TH"))
+    requester = identity.create_user(
+        db, login="gz.staff", display_name="广州", email="g@x.test", password=PASSWORD
+    )
+    identity.assign_role(db, requester, "department_head", org.get_unit_by_code(db, "GZ-TH"))
+    request = draft(db, unit="GZ-TH", requester="gz.staff")
+    approvals.submit(db, person(db, "gz.staff"), request.id)
+    leaver.active = False
+    db.flush()
+    with pytest.raises(Forbidden, match="not branch_accountant"):
+        approvals.decide(db, identity.user_principal(leaver), request.id, step=1, approve=True)
+
+
+def test_withdrawing_cancels_the_steps_not_reached(db):
+    request = draft(db)
+    approvals.submit(db, person(db, "qian.staff"), request.id)
+    approvals.decide(db, person(db, "li.kuaiji"), request.id, step=1, approve=True)
+    approvals.withdraw(db, person(db, "qian.staff"), request.id)
+    assert [s.status for s in approvals.steps_of(db, request)] == ["approved", "cancelled"]
+
+
+def test_a_cashier_who_stood_in_for_the_accountant_in_an_earlier_revision_does_not_pay_r_org_3(db):
+    approvals.delegate(
+        db,
+        person(db, "li.kuaiji"),
+        delegate_login="zhao.chuna",
+        starts_on=approvals.today(),
+        ends_on=approvals.today(),
+    )
+    request = draft(db)
+    approvals.submit(db, person(db, "qian.staff"), request.id)
+    approvals.decide(
+        db, person(db, "zhao.chuna"), request.id, step=1, approve=False, comment="缺附件"
+    )
+    approvals.submit(db, person(db, "qian.staff"), request.id)
+    walk(db, request)
+    with pytest.raises(Forbidden, match="R-ORG-3"):
+        approvals.pay(db, person(db, "zhao.chuna"), request.id, method="cash", reference=None)
+    db.rollback()

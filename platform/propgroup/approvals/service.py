@@ -31,15 +31,27 @@ from propgroup.approvals.words import words_match
 from propgroup.audit.service import record
 from propgroup.errors import Conflict, Forbidden, InvalidInput, NotFound
 from propgroup.identity.authz import authorize, holds_role, visible_units
-from propgroup.identity.models import User
+from propgroup.identity.models import RoleAssignment, User
 from propgroup.identity.principals import SYSTEM, Principal
+from propgroup.jobs.service import enqueue
 from propgroup.org import service as org
 from propgroup.org.models import OrgUnit
+from propgroup.tenancy.slugs import tenant_slug
 
 TENANT_TZ = ZoneInfo("Asia/Shanghai")  # dates of delegations are the group's local dates
 CENT = Decimal("0.01")
 MAX_AMOUNT = Decimal("9999999999999999.99")
 PAYMENT_METHODS = ("cash", "transfer", "cheque")
+
+
+def _may_act(principal: Principal) -> None:
+    """People only; a personal token must carry approvals:write to change anything."""
+    if principal.kind != "user":
+        raise Forbidden("approvals are acted on by people, not API clients", code="people_only")
+    if principal.token_scopes is not None and "approvals:write" not in principal.token_scopes:
+        raise Forbidden(
+            "this token may not act on approvals (scope approvals:write)", code="forbidden"
+        )
 
 
 def today() -> date:
@@ -149,14 +161,13 @@ def create_request(
     amount_in_words: str | None = None,
 ) -> ApprovalRequest:
     """A draft request (报销单 …) by a person, checked before anything is written."""
-    if principal.kind != "user":
-        raise Forbidden("requests are raised by people, not API clients", code="people_only")
+    _may_act(principal)
     if request_type not in REQUEST_TYPES:
         raise InvalidInput(f"unknown request type {request_type!r}", code="bad_request_type")
     unit = _requesting_unit(session, unit_id)
     authorize(session, principal, "approvals:write", unit)
     checked = _check_lines(session, unit, lines)
-    line_total = sum((line.amount for line in checked), Decimal("0.00"))
+    line_total = _money(sum((line.amount for line in checked), Decimal("0.00")), "the total")
     if total is not None and _money(total, "total") != line_total:
         raise InvalidInput(f"the lines add up to {line_total}, not {total}", code="total_mismatch")
     if amount_in_words is not None and not words_match(line_total, amount_in_words):
@@ -209,6 +220,10 @@ def _state(request: ApprovalRequest) -> dict[str, Any]:
     }
 
 
+def _unit_at_key(step: dict[str, Any]) -> tuple[str, str | None]:
+    return step["level"], step.get("department")
+
+
 def unit_at(session: Session, unit: OrgUnit, step: dict[str, Any]) -> OrgUnit:
     if step["level"] == "unit":
         base = unit
@@ -244,7 +259,8 @@ def _overrun_lines(session: Session, unit: OrgUnit, lines: Sequence[RequestLine]
 def submit(session: Session, principal: Principal, request_id: int) -> ApprovalRequest:
     """Send a draft (or a rejected request, as a new revision) into its approval chain."""
     request = _locked(session, request_id)
-    if principal.id != request.requester_id or principal.kind != "user":
+    _may_act(principal)
+    if principal.id != request.requester_id:
         raise Forbidden("only the requester submits a request", code="not_requester")
     if request.status not in ("draft", "rejected"):
         raise Conflict(
@@ -263,8 +279,11 @@ def submit(session: Session, principal: Principal, request_id: int) -> ApprovalR
     ]
     lines = session.scalars(select(RequestLine).where(RequestLine.request_id == request.id)).all()
     over = _overrun_lines(session, unit, lines)
-    if over:
-        steps.append({**policy["overrun_step"], "reason": "budget_overrun"})
+    overrun = policy["overrun_step"]
+    if over and not any(
+        (s["role"], _unit_at_key(s)) == (overrun["role"], _unit_at_key(overrun)) for s in steps
+    ):
+        steps.append({**overrun, "reason": "budget_overrun"})  # unless that signer is in already
     for seq, step in enumerate(steps, start=1):
         session.add(
             RequestStep(
@@ -281,6 +300,7 @@ def submit(session: Session, principal: Principal, request_id: int) -> ApprovalR
     request.policy_version_id, request.budget_overrun = version.id, bool(over)
     request.submitted_at, request.decided_at = datetime.now(UTC), None
     session.flush()
+    _announce(session, request)
     record(
         session,
         principal,
@@ -307,14 +327,21 @@ def steps_of(
 
 
 def _acting_as(
-    session: Session, principal: Principal, request: ApprovalRequest, role: str, unit: OrgUnit
+    session: Session,
+    principal: Principal,
+    request: ApprovalRequest,
+    role: str,
+    unit: OrgUnit,
+    excluded: set[int],
 ) -> int | None:
-    """None when the principal holds the role; the delegator's id when acting for them."""
+    """None when the principal holds the role; else the delegator they may act for, leaving
+    out the requester and anyone who decided a step already (R-APR-3)."""
     if holds_role(session, principal.id, role, unit):
         return None
     day = today()
     delegations = session.scalars(
-        select(Delegation).where(
+        select(Delegation)
+        .where(
             Delegation.delegate_id == principal.id,
             Delegation.starts_on <= day,
             Delegation.ends_on >= day,
@@ -322,7 +349,9 @@ def _acting_as(
                 Delegation.request_types.is_(None),
                 literal(request.request_type) == any_(Delegation.request_types),
             ),
+            Delegation.delegator_id.not_in(excluded or {0}),
         )
+        .order_by(Delegation.id)
     )
     for delegation in delegations:
         if holds_role(session, delegation.delegator_id, role, unit):
@@ -342,8 +371,7 @@ def decide(
     comment: str | None = None,
 ) -> ApprovalRequest:
     """Approve or reject step ``step`` (the one the approver was shown, so a stale click is 409)."""
-    if principal.kind != "user":
-        raise Forbidden("decisions are made by people, not API clients", code="people_only")
+    _may_act(principal)
     request = _locked(session, request_id)
     if request.status != "in_approval" or request.current_step != step:
         raise Conflict(
@@ -353,8 +381,14 @@ def decide(
         )
     steps = steps_of(session, request, request.revision)
     current = steps[step - 1]
+    decided = {p for s in steps if s.status != "pending" for p in (s.decided_by, s.acting_for)}
     acting_for = _acting_as(
-        session, principal, request, current.role, org.get_unit(session, current.unit_id)
+        session,
+        principal,
+        request,
+        current.role,
+        org.get_unit(session, current.unit_id),
+        excluded=(decided | {request.requester_id}) - {None},
     )
     people = {principal.id, acting_for} - {None}
     if request.requester_id in people:
@@ -378,6 +412,7 @@ def decide(
         )
     else:
         request.current_step = step + 1
+        _announce(session, request)
     session.flush()
     record(
         session,
@@ -405,7 +440,8 @@ def _with_delegator(session: Session, principal: Principal, acting_for: int | No
 
 def withdraw(session: Session, principal: Principal, request_id: int) -> ApprovalRequest:
     request = _locked(session, request_id)
-    if principal.id != request.requester_id or principal.kind != "user":
+    _may_act(principal)
+    if principal.id != request.requester_id:
         raise Forbidden("only the requester withdraws a request", code="not_requester")
     if request.status not in ("draft", "in_approval", "rejected"):
         raise Conflict(
@@ -414,6 +450,9 @@ def withdraw(session: Session, principal: Principal, request_id: int) -> Approva
             errors=_state(request),
         )
     request.status, request.current_step = "withdrawn", None
+    for step in steps_of(session, request, request.revision):
+        if step.status == "pending":
+            step.status = "cancelled"  # never reached, and never will be
     session.flush()
     record(session, principal, "approvals.withdrawn", "approval_request", request.id)
     return request
@@ -427,8 +466,7 @@ def pay(
         raise InvalidInput(f"payment method is one of {PAYMENT_METHODS}", code="bad_method")
     if method == "cheque" and not reference:
         raise InvalidInput("a cheque payment needs the cheque number", code="cheque_number")
-    if principal.kind != "user":
-        raise Forbidden("payments are made by people, not API clients", code="people_only")
+    _may_act(principal)
     request = _locked(session, request_id)
     if request.status == "paid":
         raise Conflict(
@@ -450,7 +488,7 @@ def pay(
         )
     if principal.id == request.requester_id:
         raise Forbidden("nobody pays their own request", code="self_payment")
-    if any(s.decided_by == principal.id for s in steps_of(session, request, request.revision)):
+    if any(principal.id in (s.decided_by, s.acting_for) for s in steps_of(session, request)):
         raise Forbidden(
             "who reviewed a request does not also pay it (R-ORG-3)", code="segregation_of_duties"
         )
@@ -475,6 +513,67 @@ def pay(
     return payment
 
 
+# --- who is told -------------------------------------------------------------------------
+
+
+def people_who_may_decide(session: Session, request: ApprovalRequest) -> list[User]:
+    """Everyone who could decide the current step now: holders of its role at its unit or
+    above, and today's stand-ins for them; never the requester or who already decided a step."""
+    if request.status != "in_approval" or request.current_step is None:
+        return []
+    steps = steps_of(session, request, request.revision)
+    step = steps[request.current_step - 1]
+    unit = org.get_unit(session, step.unit_id)
+    holders = set(
+        session.scalars(
+            select(RoleAssignment.user_id)
+            .join(OrgUnit, OrgUnit.id == RoleAssignment.unit_id)
+            .where(RoleAssignment.role == step.role, literal(unit.path).startswith(OrgUnit.path))
+        )
+    )
+    day = today()
+    stand_ins = (
+        set(
+            session.scalars(
+                select(Delegation.delegate_id).where(
+                    Delegation.delegator_id.in_(holders),
+                    Delegation.starts_on <= day,
+                    Delegation.ends_on >= day,
+                    or_(
+                        Delegation.request_types.is_(None),
+                        literal(request.request_type) == any_(Delegation.request_types),
+                    ),
+                )
+            )
+        )
+        if holders
+        else set()
+    )
+    decided = {p for s in steps if s.status != "pending" for p in (s.decided_by, s.acting_for)}
+    candidates = (holders | stand_ins) - decided - {request.requester_id}
+    if not candidates:
+        return []
+    return list(
+        session.scalars(
+            select(User).where(User.id.in_(candidates), User.active).order_by(User.login)
+        )
+    )
+
+
+def _announce(session: Session, request: ApprovalRequest) -> None:
+    """Whoever may decide the step that just became current hears of it (outbox → mail)."""
+    enqueue(
+        session,
+        "approvals.notify_step",
+        {
+            "tenant": tenant_slug(session),
+            "request_id": request.id,
+            "revision": request.revision,
+            "step": request.current_step,
+        },
+    )
+
+
 # --- delegation ---------------------------------------------------------------------------
 
 
@@ -488,8 +587,7 @@ def delegate(
     request_types: Sequence[str] | None = None,
 ) -> Delegation:
     """R-APR-5: name a stand-in for a date range, optionally for some request types only."""
-    if principal.kind != "user":
-        raise Forbidden("delegations are made by people", code="people_only")
+    _may_act(principal)
     if ends_on < starts_on:
         raise InvalidInput("a delegation ends on or after its start", code="bad_dates")
     unknown = sorted(set(request_types or ()) - set(REQUEST_TYPES))

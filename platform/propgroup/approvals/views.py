@@ -58,6 +58,7 @@ STEP_LABELS = {
     "current": _l("Waiting"),
     "approved": _l("Agreed"),
     "rejected": _l("Returned"),
+    "cancelled": _l("Withdrawn"),
 }
 METHOD_LABELS = {"cash": _l("Cash"), "transfer": _l("Bank transfer"), "cheque": _l("Cheque")}
 TABS = {"waiting": _l("Waiting for me"), "mine": _l("My requests"), "visible": _l("All I can see")}
@@ -140,6 +141,13 @@ def refusal_message(error: DomainError) -> str:
         "forbidden": _("Your roles do not allow this at that unit."),
         "bad_unit": _("Requests are raised by a branch, region or HQ, not by a department."),
         "bad_request_type": _("Choose the kind of request."),
+        "link_used": _(
+            "This link has done its work: the step was decided, or the request changed since the "
+            "mail was sent. Open the request in the portal to see where it stands."
+        ),
+        "link_expired": _("This link has expired. Open the request in the portal instead."),
+        "bad_link": _("This link is not valid. Open the request in the portal instead."),
+        "inactive_account": _("The account this link was sent to is no longer active."),
     }
     if error.code in messages:
         return messages[error.code]
@@ -636,3 +644,7 @@ def delegations():
         me=g.principal.id,
     )
     return page, status
+
+
+# Routes of this blueprint kept in their own module; imported here so they exist once bp does.
+from propgroup.approvals import email_views  # noqa: E402, F401

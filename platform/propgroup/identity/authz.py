@@ -10,7 +10,7 @@ from sqlalchemy import ColumnElement, false, literal, or_, select, true
 from sqlalchemy.orm import Session
 
 from propgroup.errors import Forbidden
-from propgroup.identity.models import RoleAssignment
+from propgroup.identity.models import RoleAssignment, User
 from propgroup.identity.permissions import roles_granting
 from propgroup.identity.principals import Principal
 from propgroup.org.models import OrgUnit
@@ -80,9 +80,11 @@ def holds_role(session: Session, user_id: int, role: str, unit: OrgUnit) -> bool
         session.scalar(
             select(RoleAssignment.id)
             .join(OrgUnit, OrgUnit.id == RoleAssignment.unit_id)
+            .join(User, User.id == RoleAssignment.user_id)
             .where(
                 RoleAssignment.user_id == user_id,
                 RoleAssignment.role == role,
+                User.active,  # who left keeps no authority, nor can delegate any
                 literal(unit.path).startswith(OrgUnit.path),
             )
             .limit(1)

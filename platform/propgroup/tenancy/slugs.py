@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import re
 
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
 from propgroup.errors import InvalidInput
 
 SLUG_PATTERN = re.compile(r"[a-z][a-z0-9_]{2,39}")
@@ -57,3 +60,11 @@ def validate_slug(slug: object) -> str:
 
 def schema_for(slug: str) -> str:
     return SCHEMA_PREFIX + validate_slug(slug)
+
+
+def tenant_slug(session: Session) -> str:
+    """The slug of the tenant a session is bound to (its transaction's search path)."""
+    schema = session.info.get("tenant_schema") or session.scalar(text("select current_schema()"))
+    if not schema or not schema.startswith(SCHEMA_PREFIX):
+        raise InvalidInput("this session is not bound to a tenant", code="no_tenant")
+    return schema[len(SCHEMA_PREFIX) :]
