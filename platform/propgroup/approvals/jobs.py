@@ -15,6 +15,23 @@ from propgroup.approvals.words import amount_in_words
 from propgroup.config import get_settings
 from propgroup.jobs.registry import tenant_job
 from propgroup.mail import send_mail
+from propgroup.tenancy.slugs import tenant_slug
+
+
+@tenant_job("approvals.remind_overdue")
+def remind_overdue(session: Session, **_: Any) -> int:
+    """Mail again (fresh links) whoever may decide a step that is past its due time."""
+    tenant = tenant_slug(session)
+    return sum(
+        notify_step(
+            session,
+            tenant=tenant,
+            request_id=request.id,
+            revision=request.revision,
+            step=request.current_step,
+        )
+        for request in service.overdue_requests(session)
+    )
 
 
 def _link(tenant: str, token: str) -> str:

@@ -100,6 +100,8 @@ class RequestStep(TenantBase):
     unit_id: Mapped[int] = mapped_column(ForeignKey("org_units.id"), index=True)
     reason: Mapped[str | None] = mapped_column(String(40))  # e.g. "budget_overrun" (R-APR-7)
     status: Mapped[str] = mapped_column(String(16), default="pending")
+    # Set when the step becomes current; reminders go out once it has passed.
+    due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
     decided_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     acting_for: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -43,6 +43,9 @@ class PolicySchema(Schema):
     overrun_step = fields.Nested(StepSchema, required=True)
     payer = fields.Nested(StepSchema, required=True)
     rules = fields.List(fields.Nested(RuleSchema), required=True, validate=validate.Length(min=1))
+    step_working_days = fields.Integer(
+        load_default=2, strict=True, validate=validate.Range(min=1, max=30)
+    )
 
     @validates_schema
     def _bands_cover_every_amount_once(self, data: dict[str, Any], **_: Any) -> None:

@@ -77,6 +77,7 @@ class RequestQuerySchema(Schema):
     status = fields.String(validate=validate.OneOf(REQUEST_STATUSES))
     unit_id = fields.Integer(validate=validate.Range(min=1))
     mine = fields.Boolean(load_default=False)
+    overdue = fields.Boolean(load_default=False)
 
 
 class DecisionSchema(Schema):

@@ -27,6 +27,7 @@ from propgroup.approvals.models import (
     RequestStep,
 )
 from propgroup.approvals.policy import REQUEST_TYPES, parse_policy, rule_for, stored_form
+from propgroup.approvals.sla import due_after
 from propgroup.approvals.words import words_match
 from propgroup.audit.service import record
 from propgroup.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -560,8 +561,36 @@ def people_who_may_decide(session: Session, request: ApprovalRequest) -> list[Us
     )
 
 
+def _current_step_overdue():
+    """The request's current step is past its due time (SLA)."""
+    return (
+        select(RequestStep.id)
+        .where(
+            RequestStep.request_id == ApprovalRequest.id,
+            RequestStep.revision == ApprovalRequest.revision,
+            RequestStep.seq == ApprovalRequest.current_step,
+            RequestStep.status == "pending",
+            RequestStep.due_at < func.now(),
+        )
+        .exists()
+    )
+
+
+def overdue_requests(session: Session) -> Sequence[ApprovalRequest]:
+    """Every request of the tenant waiting on a step past its due time (for reminders)."""
+    return session.scalars(
+        select(ApprovalRequest)
+        .where(ApprovalRequest.status == "in_approval", _current_step_overdue())
+        .order_by(ApprovalRequest.id)
+    ).all()
+
+
 def _announce(session: Session, request: ApprovalRequest) -> None:
-    """Whoever may decide the step that just became current hears of it (outbox → mail)."""
+    """The step that just became current gets its due time, and whoever may decide it hears
+    of it (outbox → mail)."""
+    policy = session.get(PolicyVersion, request.policy_version_id).document
+    step = steps_of(session, request, request.revision)[request.current_step - 1]
+    step.due_at = due_after(datetime.now(UTC), policy.get("step_working_days", 2), TENANT_TZ)
     enqueue(
         session,
         "approvals.notify_step",
@@ -643,6 +672,7 @@ def visible_requests(
     status: str | None = None,
     unit_id: int | None = None,
     mine: bool = False,
+    overdue: bool = False,
 ):
     """Requests the principal may read: their own, plus those of units they may read."""
     readable = select(OrgUnit.id).where(visible_units(session, principal, "approvals:read"))
@@ -655,6 +685,8 @@ def visible_requests(
         )
     if status:
         query = query.where(ApprovalRequest.status == status)
+    if overdue:
+        query = query.where(_current_step_overdue())
     if unit_id:
         under = org.get_unit(session, unit_id)
         query = query.where(

@@ -25,6 +25,8 @@ class PeriodicJob:
 def periodic_job_definitions() -> list[PeriodicJob]:
     return [
         PeriodicJob("storage-orphan-sweep", "storage.sweep_orphans", cron="17 3 * * *"),
+        # 09:00 in Shanghai (cron runs in UTC), working days: approvers of overdue steps.
+        PeriodicJob("approvals-overdue-reminders", "approvals.remind_overdue", cron="0 1 * * 1-5"),
     ]
 
 
