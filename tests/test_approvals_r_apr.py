@@ -629,3 +629,18 @@ def test_a_cashier_who_stood_in_for_the_accountant_in_an_earlier_revision_does_n
     with pytest.raises(Forbidden, match="R-ORG-3"):
         approvals.pay(db, person(db, "zhao.chuna"), request.id, method="cash", reference=None)
     db.rollback()
+
+
+@pytest.mark.parametrize(
+    ("amount", "written", "agrees"),
+    [
+        ("1680.32", "壹仟陆佰捌拾元零叁角贰分", True),  # 零 after 元 when 元's digit is 0
+        ("0.50", "伍角", True),  # 整 may be left off after 角
+        ("1000.50", "壹仟元零伍角整", True),
+        ("1685.32", "壹仟陆佰捌拾伍元零叁角贰分", False),  # 元's digit is not 0
+        ("1680.32", "壹仟陆佰捌拾元叁角", False),  # 分 missing
+        ("1680.00", "壹仟陆佰捌拾元", False),  # 整 is required after 元
+    ],
+)
+def test_amount_in_words_accepts_every_form_the_rules_allow_r_apr_8(amount, written, agrees):
+    assert words_match(Decimal(amount), written) is agrees

@@ -61,7 +61,22 @@ def amount_in_words(amount: Decimal) -> str:
     return out + (DIGITS[fen] + "分" if fen else "整")
 
 
+def accepted_forms(amount: Decimal) -> set[str]:
+    """Every spelling the settlement rules allow for ``amount``, without the 人民币 prefix.
+
+    Besides the canonical one: 零 may follow 元 when the 元 digit is zero and 角 is not
+    (壹仟陆佰捌拾元零叁角贰分), and 整 may be left off after 角 (伍角 for 0.50).
+    """
+    canonical = amount_in_words(amount).removeprefix("人民币")
+    forms = {canonical}
+    cents = int(amount * 100)
+    yuan, jiao = cents // 100, cents // 10 % 10
+    if yuan and yuan % 10 == 0 and jiao:
+        forms.add(canonical.replace("元", "元零", 1))
+    forms |= {form.removesuffix("整") for form in forms if form.endswith("角整")}
+    return forms
+
+
 def words_match(amount: Decimal, words: str) -> bool:
     """Upper- and lower-case amounts agree (R-APR-8); the 人民币 prefix is optional on paper."""
-    written = words.strip().removeprefix("人民币")
-    return written == amount_in_words(amount).removeprefix("人民币")
+    return words.strip().removeprefix("人民币") in accepted_forms(amount)
