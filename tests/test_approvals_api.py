@@ -14,23 +14,14 @@ from propgroup.identity import service as identity
 from propgroup.identity.models import User
 from propgroup.org import service as org
 from propgroup.tenancy import service as tenancy
-from tests.support.groups import provision_demo
+from tests.support.groups import PASSWORD, REQUESTER, provision_demo
 
-PASSWORD = "propgroup-demo-2026"
 SCOPES = ["approvals:read", "approvals:write", "org:read"]
 
 
 @pytest.fixture(scope="module")
 def group(control):
-    tenant = provision_demo(control, "apr_api", "审批API")
-    with tenant_session(control, tenant.schema_name) as session:
-        staff = identity.create_user(
-            session, login="qian.staff", display_name="钱", email="q@x.test", password=PASSWORD
-        )
-        identity.assign_role(
-            session, staff, "department_head", org.get_unit_by_code(session, "SH-XTD")
-        )
-        session.commit()
+    tenant = provision_demo(control, "apr_api", "审批API", people=REQUESTER)
     yield tenant
     tenancy.drop_tenant(control, tenant.slug)
 

@@ -24,9 +24,8 @@ from propgroup.identity.models import User
 from propgroup.identity.principals import Principal
 from propgroup.org import service as org
 from propgroup.tenancy import service as tenancy
-from tests.support.groups import provision_demo
+from tests.support.groups import PASSWORD, provision_demo
 
-PASSWORD = "propgroup-demo-2026"
 SMALL = ["branch_accountant", "branch_head"]
 MIDDLE = [*SMALL, "department_head", "regional_finance", "regional_gm"]
 LARGE = [*MIDDLE, "finance_director"]
@@ -43,23 +42,20 @@ HOLDER = {
 
 @pytest.fixture(scope="module")
 def group(control):
-    tenant = provision_demo(control, "apr_demo", "审批")
-    with tenant_session(control, tenant.schema_name) as session:
-        # A requester at the branch who is in none of its chains, and a few extra people.
-        for login, grants in {
+    # A requester at the branch who is in none of its chains, and a few extra people.
+    tenant = provision_demo(
+        control,
+        "apr_demo",
+        "审批",
+        people={
             "qian.staff": [("department_head", "SH-XTD")],
             "dual.hq": [("branch_accountant", "HZ-XH"), ("branch_head", "HZ-XH")],
             "su.gm": [("regional_gm", "SOUTH"), ("cashier", "SZ-NS")],
             "su.staff": [("department_head", "SZ-NS")],
             "hz.staff": [("department_head", "HZ-XH")],
             "deputy": [],
-        }.items():
-            user = identity.create_user(
-                session, login=login, display_name=login, email=f"{login}@x.test", password=PASSWORD
-            )
-            for role, code in grants:
-                identity.assign_role(session, user, role, org.get_unit_by_code(session, code))
-        session.commit()
+        },
+    )
     yield tenant
     tenancy.drop_tenant(control, tenant.slug)
 
@@ -92,6 +88,18 @@ def draft(
         title="差旅报销",
         payee="钱员工",
         lines=[{"category": "travel", "description": "上海-杭州 高铁", "amount": amount}],
+        **extra,
+    )
+
+
+def delegate_today(session, delegator, delegate, **extra):
+    today = approvals.today()
+    return approvals.delegate(
+        session,
+        person(session, delegator),
+        delegate_login=delegate,
+        starts_on=extra.pop("starts_on", today),
+        ends_on=extra.pop("ends_on", today),
         **extra,
     )
 
@@ -202,11 +210,10 @@ def test_a_stale_step_is_a_conflict_with_the_current_state(db):
 
 
 def test_delegate_decides_and_the_record_shows_both_names_r_apr_5(db):
-    approvals.delegate(
+    delegate_today(
         db,
-        person(db, "wang.xiangmu"),
-        delegate_login="deputy",
-        starts_on=approvals.today(),
+        "wang.xiangmu",
+        "deputy",
         ends_on=approvals.today() + timedelta(days=3),
     )
     request = draft(db)
@@ -228,18 +235,17 @@ def test_delegate_decides_and_the_record_shows_both_names_r_apr_5(db):
 
 
 def test_delegation_is_bounded_by_dates_and_request_types_r_apr_5(db):
-    approvals.delegate(
+    delegate_today(
         db,
-        person(db, "li.kuaiji"),
-        delegate_login="deputy",
+        "li.kuaiji",
+        "deputy",
         starts_on=approvals.today() - timedelta(days=10),
         ends_on=approvals.today() - timedelta(days=1),
     )
-    approvals.delegate(
+    delegate_today(
         db,
-        person(db, "li.kuaiji"),
-        delegate_login="deputy",
-        starts_on=approvals.today(),
+        "li.kuaiji",
+        "deputy",
         ends_on=approvals.today(),
         request_types=["advance"],
     )
@@ -253,11 +259,10 @@ def test_delegation_is_bounded_by_dates_and_request_types_r_apr_5(db):
 
 
 def test_a_delegate_cannot_approve_their_own_request_through_delegation_r_apr_5(db):
-    approvals.delegate(
+    delegate_today(
         db,
-        person(db, "li.kuaiji"),
-        delegate_login="qian.staff",
-        starts_on=approvals.today(),
+        "li.kuaiji",
+        "qian.staff",
         ends_on=approvals.today(),
     )
     request = draft(db)
@@ -612,11 +617,10 @@ def test_withdrawing_cancels_the_steps_not_reached(db):
 
 
 def test_a_cashier_who_stood_in_for_the_accountant_in_an_earlier_revision_does_not_pay_r_org_3(db):
-    approvals.delegate(
+    delegate_today(
         db,
-        person(db, "li.kuaiji"),
-        delegate_login="zhao.chuna",
-        starts_on=approvals.today(),
+        "li.kuaiji",
+        "zhao.chuna",
         ends_on=approvals.today(),
     )
     request = draft(db)

@@ -20,10 +20,9 @@ from propgroup.identity import service as identity
 from propgroup.identity.models import User
 from propgroup.org import service as org
 from propgroup.tenancy import service as tenancy
-from tests.support.groups import provision_demo
+from tests.support.groups import REQUESTER, provision_demo
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-PASSWORD = "propgroup-demo-2026"
 
 
 @pytest.mark.parametrize(
@@ -41,15 +40,7 @@ def test_due_dates_count_working_days_in_the_groups_time(start, days, due):
 
 @pytest.fixture(scope="module")
 def group(control):
-    tenant = provision_demo(control, "sla_demo", "时限")
-    with tenant_session(control, tenant.schema_name) as session:
-        staff = identity.create_user(
-            session, login="qian.staff", display_name="钱", email="q@x.test", password=PASSWORD
-        )
-        identity.assign_role(
-            session, staff, "department_head", org.get_unit_by_code(session, "SH-XTD")
-        )
-        session.commit()
+    tenant = provision_demo(control, "sla_demo", "时限", people=REQUESTER)
     yield tenant
     tenancy.drop_tenant(control, tenant.slug)
 

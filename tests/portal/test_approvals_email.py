@@ -21,22 +21,12 @@ from propgroup.jobs.models import OutboxMessage
 from propgroup.org import service as org
 from propgroup.tenancy import service as tenancy
 from tests.portal.conftest import csrf_token
-from tests.support.groups import provision_demo
-
-PASSWORD = "propgroup-demo-2026"
+from tests.support.groups import REQUESTER, provision_demo
 
 
 @pytest.fixture(scope="module")
 def group(control):
-    tenant = provision_demo(control, "mail_demo", "邮件审批")
-    with tenant_session(control, tenant.schema_name) as session:
-        staff = identity.create_user(
-            session, login="qian.staff", display_name="钱", email="qian@x.test", password=PASSWORD
-        )
-        identity.assign_role(
-            session, staff, "department_head", org.get_unit_by_code(session, "SH-XTD")
-        )
-        session.commit()
+    tenant = provision_demo(control, "mail_demo", "邮件审批", people=REQUESTER)
     yield tenant
     tenancy.drop_tenant(control, tenant.slug)
 
