@@ -3,7 +3,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run test bench lint install install-test browser clean-instance
+.PHONY: run test bench lint install install-test browser loadgen clean-instance
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,7 +35,14 @@ browser:
 	  (apt-get update -qq && apt-get install -y -qq chromium fonts-noto-cjk >/dev/null) || \
 	  echo "chromium not installed (needs root): browser tests will be skipped"; }
 
-bench: install-test
+# The API benchmark drives load with wrk when it is there (else a Python generator, which takes a
+# share of the same two cores).
+loadgen:
+	@command -v wrk >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && \
+	  (apt-get install -y -qq wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk >/dev/null)) || \
+	  echo "wrk not installed (needs root): the API benchmark uses its Python load generator"; }
+
+bench: install-test loadgen
 	$(BIN)/pytest tests/benchmarks -p no:cacheprovider -s -q
 
 lint: install-test

@@ -163,6 +163,10 @@ def test_pages_are_bounded_and_counted(client, group, token_for):
     last = client.get(f"/t/{group.slug}/api/org/units?page_size=10&page=5", headers=headers)
     assert len(last.json) == 8
     assert {u["id"] for u in first.json}.isdisjoint({u["id"] for u in last.json})
+    assert "total_rows" not in last.json[0]  # the count travels with the page, not in it
+    past_the_end = client.get(f"/t/{group.slug}/api/org/units?page_size=10&page=9", headers=headers)
+    assert past_the_end.status_code == 200 and past_the_end.json == []
+    assert json.loads(past_the_end.headers["X-Pagination"])["total"] == 48
     too_big = client.get(f"/t/{group.slug}/api/org/units?page_size=1000", headers=headers)
     assert too_big.status_code == 422
 

@@ -6,11 +6,14 @@ Thin subclasses live here so later customisation (pagination, idempotency) needs
 from __future__ import annotations
 
 import logging
+from functools import cache
 from typing import Any
 
 import flask_smorest
+import marshmallow
 from flask import Flask, jsonify
 from sqlalchemy.exc import OperationalError
+from webargs.flaskparser import FlaskParser
 from werkzeug.exceptions import HTTPException
 
 from propgroup.errors import DomainError
@@ -18,8 +21,24 @@ from propgroup.errors import DomainError
 log = logging.getLogger(__name__)
 
 
+@cache
+def _schema_instance(schema_class: type[marshmallow.Schema]) -> marshmallow.Schema:
+    return schema_class()
+
+
+class _Parser(FlaskParser):
+    """webargs builds a new schema per request when given a class, as flask-smorest's pagination
+    does; loading keeps no state on the schema, so one instance per class serves every request.
+    """
+
+    def _get_schema(self, argmap: Any, req: Any) -> marshmallow.Schema:
+        if isinstance(argmap, type) and issubclass(argmap, marshmallow.Schema):
+            return _schema_instance(argmap)
+        return super()._get_schema(argmap, req)
+
+
 class Blueprint(flask_smorest.Blueprint):
-    pass
+    PAGINATION_ARGUMENTS_PARSER = _Parser()
 
 
 def error_body(code: str, message: str, errors: Any = None) -> dict[str, Any]:

@@ -1,8 +1,14 @@
-"""Page pagination over an SQL select: only the requested page is loaded; the total is a count."""
+"""Page pagination over an SQL select: one query brings the requested page and the total.
+
+The total is ``count(*) over ()`` on the page query, which PostgreSQL computes before LIMIT and
+OFFSET, so a page costs one round trip instead of two. Only a page past the end, which has no row
+to carry the total, needs a separate count.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from flask_smorest import Page
@@ -10,6 +16,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 MAX_PAGE_SIZE = 100
+TOTAL = "total_rows"  # the extra column; schemas dump declared fields only, so it never leaks
 
 
 @dataclass(frozen=True)
@@ -22,17 +29,35 @@ class Selection:
 
 
 class SelectPage(Page):
-    @property
-    def items(self):  # type: ignore[override]
+    @cached_property
+    def _page(self) -> tuple[list[Any], int]:
         selection: Selection = self.collection
         params = self.page_params
-        query = selection.statement.offset(params.first_item).limit(params.page_size)
+        query = (
+            selection.statement.add_columns(func.count().over().label(TOTAL))
+            .offset(params.first_item)
+            .limit(params.page_size)
+        )
         if selection.rows:
-            return selection.session.execute(query).mappings().all()
-        return selection.session.scalars(query).all()
+            # Core execution: plain columns need none of the ORM's result processing.
+            rows = selection.session.connection().execute(query).all()
+            items: list[Any] = [row._mapping for row in rows]
+        else:
+            rows = selection.session.execute(query).all()
+            items = [row[0] for row in rows]
+        if rows:
+            return items, rows[0][-1]
+        return items, self._count() if params.first_item else 0
 
-    @property
-    def item_count(self) -> int:  # type: ignore[override]
+    def _count(self) -> int:
         selection: Selection = self.collection
         counted = select(func.count()).select_from(selection.statement.order_by(None).subquery())
         return selection.session.scalar(counted) or 0
+
+    @property
+    def items(self):  # type: ignore[override]
+        return self._page[0]
+
+    @property
+    def item_count(self) -> int:  # type: ignore[override]
+        return self._page[1]

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from marshmallow import fields, validate
 
+from propgroup.api.schema import Schema
 from propgroup.approvals.models import REQUEST_STATUSES
 from propgroup.approvals.policy import REQUEST_TYPES
 from propgroup.approvals.service import PAYMENT_METHODS

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from marshmallow import fields, validate
 
+from propgroup.api.schema import Schema
 from propgroup.org.kinds import UNIT_KINDS
 
 CODE = validate.Regexp(r"^[A-Z0-9][A-Z0-9_-]{0,39}$", error="code must be 1-40 of A-Z 0-9 _ -")

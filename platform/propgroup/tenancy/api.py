@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields
+from marshmallow import fields
 
 from propgroup.api import Blueprint
+from propgroup.api.schema import Schema
 from propgroup.tenancy.middleware import current_tenant
 
 blp = Blueprint("tenant", __name__, url_prefix="/api/tenant", description="The current tenant")
