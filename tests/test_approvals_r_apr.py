@@ -253,7 +253,12 @@ def test_delegation_is_bounded_by_dates_and_request_types_r_apr_5(db):
     approvals.submit(db, person(db, "qian.staff"), request.id)
     with pytest.raises(Forbidden, match="delegated"):
         approvals.decide(db, person(db, "deputy"), request.id, step=1, approve=True)
-    advance = draft(db, request_type="advance")
+    advance = draft(
+        db,
+        request_type="advance",
+        business_kind="travel",
+        business_ended_on=approvals.today() + timedelta(days=3),
+    )
     approvals.submit(db, person(db, "qian.staff"), advance.id)
     approvals.decide(db, person(db, "deputy"), advance.id, step=1, approve=True)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask import request
 from sqlalchemy import inspect
 
 from propgroup.api import Blueprint
@@ -10,6 +11,7 @@ from propgroup.api.idempotency import idempotent
 from propgroup.api.pagination import MAX_PAGE_SIZE, Selection, SelectPage
 from propgroup.approvals import service
 from propgroup.approvals.schemas import (
+    AttachmentQuerySchema,
     DecisionSchema,
     DelegationInSchema,
     DelegationSchema,
@@ -17,28 +19,34 @@ from propgroup.approvals.schemas import (
     PaymentSchema,
     PolicyInSchema,
     PolicyVersionSchema,
+    RequestContentSchema,
     RequestDetailSchema,
     RequestInSchema,
     RequestQuerySchema,
     RequestSchema,
 )
 from propgroup.approvals.words import amount_in_words
+from propgroup.errors import TooLarge
+from propgroup.storage.schemas import DocumentSchema
+from propgroup.storage.settings import configured_store, max_upload_bytes
 from propgroup.tenancy.middleware import tenant_db
 
 blp = Blueprint("approvals", __name__, url_prefix="/api/approvals", description="Approvals")
 
 
-def _detail(request):
+def _detail(req):
     session = tenant_db()
     columns = {
-        attribute.key: getattr(request, attribute.key)
-        for attribute in inspect(request).mapper.column_attrs
+        attribute.key: getattr(req, attribute.key) for attribute in inspect(req).mapper.column_attrs
     }
     return {
         **columns,
-        "amount_in_words": amount_in_words(request.total_amount),
-        "lines": service.lines_of(session, request),
-        "steps": service.steps_of(session, request),
+        "amount_in_words": amount_in_words(req.total_amount),
+        "lines": service.lines_of(session, req),
+        "line_history": service.lines_of(session, req, every_revision=True),
+        "steps": service.steps_of(session, req),
+        "advance_overdue": service.advance_overdue(session, req),
+        "attachments": service.vouchers_of(session, req),
     }
 
 
@@ -63,6 +71,36 @@ def create(data):
 @blp.response(200, RequestDetailSchema)
 def read(request_id: int):
     return _detail(service.read_request(tenant_db(), current_principal(), request_id))
+
+
+@blp.route("/<int:request_id>", methods=["PUT"])
+@blp.arguments(RequestContentSchema)
+@blp.response(200, RequestDetailSchema)
+def revise(data, request_id: int):
+    """Rewrite a draft, or a returned request as its next revision (the requester only)."""
+    return _detail(service.revise_request(tenant_db(), current_principal(), request_id, **data))
+
+
+@blp.route("/<int:request_id>/attachments", methods=["POST"])
+@blp.arguments(AttachmentQuerySchema, location="query")
+@blp.response(201, DocumentSchema)
+def attach(query, request_id: int):
+    """A voucher (原始凭证) as the raw request body, streamed to storage."""
+    limit = max_upload_bytes()
+    if request.content_length is not None and request.content_length > limit:
+        raise TooLarge(f"the file is larger than the {limit} byte limit", code="upload_too_large")
+    session, principal = tenant_db(), current_principal()
+    service.check_attach(session, principal, request_id)
+    session.commit()  # no transaction stays open while the body streams in
+    return service.attach_voucher(
+        session,
+        configured_store(),
+        principal,
+        request_id,
+        stream=request.stream,
+        filename=query["filename"],
+        max_bytes=limit,
+    )
 
 
 @blp.route("/<int:request_id>/submit", methods=["POST"])

@@ -28,6 +28,7 @@ from propgroup.db import TenantBase
 
 MONEY = Numeric(18, 2)
 REQUEST_STATUSES = ("draft", "in_approval", "approved", "rejected", "withdrawn", "paid")
+BUSINESS_KINDS = ("local", "travel")  # 市内办事 / 外埠办事 (R-CASH-3)
 
 
 class PolicyVersion(TenantBase):
@@ -49,6 +50,7 @@ class ApprovalRequest(TenantBase):
     __tablename__ = "approval_requests"
     __table_args__ = (
         CheckConstraint("total_amount > 0", name="total_positive"),
+        CheckConstraint("business_kind in ('local', 'travel')", name="business_kind"),
         Index("ix_approval_requests_unit_status", "unit_id", "status"),
     )
 
@@ -65,12 +67,22 @@ class ApprovalRequest(TenantBase):
     current_step: Mapped[int | None] = mapped_column(Integer)
     policy_version_id: Mapped[int | None] = mapped_column(ForeignKey("approval_policies.id"))
     budget_overrun: Mapped[bool] = mapped_column(default=False)
+    # R-CASH-3: when the business the money is for ends (事毕), and where it happens; an advance
+    # is reported by an expense claim that settles it, 3 or 5 days later at the latest.
+    business_kind: Mapped[str | None] = mapped_column(String(16))
+    business_ended_on: Mapped[date | None] = mapped_column(Date)
+    settles_request_id: Mapped[int | None] = mapped_column(
+        ForeignKey("approval_requests.id"), index=True
+    )
+    reported_late: Mapped[bool] = mapped_column(default=False, server_default="false")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     submitted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class RequestLine(TenantBase):
+    """One line of a revision of a request; earlier revisions' lines stay as they were sent."""
+
     __tablename__ = "approval_request_lines"
     __table_args__ = (CheckConstraint("amount > 0", name="amount_positive"),)
 
@@ -78,6 +90,7 @@ class RequestLine(TenantBase):
     request_id: Mapped[int] = mapped_column(
         ForeignKey("approval_requests.id", ondelete="CASCADE"), index=True
     )
+    revision: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     category: Mapped[str] = mapped_column(String(60))
     budget_line: Mapped[str | None] = mapped_column(String(60))
     description: Mapped[str] = mapped_column(String(500))

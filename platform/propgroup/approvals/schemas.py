@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
-from marshmallow import fields, validate
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from marshmallow import ValidationError, fields, validate, validates_schema
+from marshmallow.utils import get_value
 
 from propgroup.api.schema import Schema
-from propgroup.approvals.models import REQUEST_STATUSES
+from propgroup.approvals import deadlines
+from propgroup.approvals.models import BUSINESS_KINDS, REQUEST_STATUSES
 from propgroup.approvals.policy import REQUEST_TYPES
 from propgroup.approvals.service import PAYMENT_METHODS
+from propgroup.storage.schemas import DocumentSchema
 
 MONEY = fields.Decimal(as_string=True)
 
@@ -20,17 +26,27 @@ class LineInSchema(Schema):
     budget_line = fields.String(load_default=None, validate=validate.Length(max=60))
 
 
-class RequestInSchema(Schema):
-    request_type = fields.String(required=True, validate=validate.OneOf(list(REQUEST_TYPES)))
-    unit_id = fields.Integer(required=True, validate=validate.Range(min=1))
+class RequestContentSchema(Schema):
+    """What the requester writes, on a new request and on every revision of it."""
+
     title = fields.String(required=True, validate=validate.Length(min=1, max=200))
     payee = fields.String(required=True, validate=validate.Length(min=1, max=200))
     lines = fields.List(fields.Nested(LineInSchema), required=True, validate=validate.Length(min=1))
     total = fields.Raw(load_default=None)
     amount_in_words = fields.String(load_default=None)
+    # R-CASH-3: the business the money is for; an expense claim may name the advance it reports.
+    business_kind = fields.String(load_default=None, validate=validate.OneOf(BUSINESS_KINDS))
+    business_ended_on = fields.Date(load_default=None)
+    settles_request_id = fields.Integer(load_default=None, validate=validate.Range(min=1))
+
+
+class RequestInSchema(RequestContentSchema):
+    request_type = fields.String(required=True, validate=validate.OneOf(list(REQUEST_TYPES)))
+    unit_id = fields.Integer(required=True, validate=validate.Range(min=1))
 
 
 class LineSchema(Schema):
+    revision = fields.Integer()
     category = fields.String()
     description = fields.String()
     amount = MONEY
@@ -50,6 +66,13 @@ class StepSchema(Schema):
     comment = fields.String(allow_none=True)
 
 
+def _report_due_on(request: Any) -> str | None:
+    due = deadlines.report_due_on(
+        get_value(request, "business_kind"), get_value(request, "business_ended_on")
+    )
+    return due.isoformat() if due else None
+
+
 class RequestSchema(Schema):
     id = fields.Integer()
     request_type = fields.String()
@@ -63,22 +86,55 @@ class RequestSchema(Schema):
     revision = fields.Integer()
     current_step = fields.Integer(allow_none=True)
     budget_overrun = fields.Boolean()
+    business_kind = fields.String(allow_none=True)
+    business_ended_on = fields.Date(allow_none=True)
+    report_due_on = fields.Function(_report_due_on)
+    reported_late = fields.Boolean()
+    settles_request_id = fields.Integer(allow_none=True)
     created_at = fields.DateTime()
     submitted_at = fields.DateTime(allow_none=True)
     decided_at = fields.DateTime(allow_none=True)
 
 
+class AttachmentQuerySchema(Schema):
+    filename = fields.String(required=True, validate=validate.Length(min=1, max=255))
+
+
 class RequestDetailSchema(RequestSchema):
     amount_in_words = fields.String()
     lines = fields.List(fields.Nested(LineSchema))
+    line_history = fields.List(fields.Nested(LineSchema))
     steps = fields.List(fields.Nested(StepSchema))
+    advance_overdue = fields.Boolean()
+    attachments = fields.List(fields.Nested(DocumentSchema))
+
+
+def _in_cents(amount: Decimal) -> None:
+    try:
+        in_cents = amount.is_finite() and amount == amount.quantize(Decimal("0.01"))
+    except InvalidOperation:  # too many digits to quantize
+        in_cents = False
+    if not in_cents:
+        raise ValidationError("an amount with at most 2 decimals")
 
 
 class RequestQuerySchema(Schema):
     status = fields.String(validate=validate.OneOf(REQUEST_STATUSES))
+    request_type = fields.String(validate=validate.OneOf(list(REQUEST_TYPES)))
     unit_id = fields.Integer(validate=validate.Range(min=1))
     mine = fields.Boolean(load_default=False)
     overdue = fields.Boolean(load_default=False)
+    advances_overdue = fields.Boolean(load_default=False)
+    submitted_from = fields.Date()
+    submitted_to = fields.Date()
+    amount_min = fields.Decimal(validate=[validate.Range(min=0), _in_cents])
+    amount_max = fields.Decimal(validate=[validate.Range(min=0), _in_cents])
+
+    @validates_schema
+    def _ranges_in_order(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        for low, high in (("submitted_from", "submitted_to"), ("amount_min", "amount_max")):
+            if low in data and high in data and data[low] > data[high]:
+                raise ValidationError(f"{low} is after {high}", field_name=low)
 
 
 class DecisionSchema(Schema):

@@ -9,14 +9,15 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import any_, func, literal, or_, select
+from sqlalchemy import any_, delete, func, literal, or_, select
 from sqlalchemy.orm import Session
 
+from propgroup.approvals import deadlines
 from propgroup.approvals.budget import budget_checker
 from propgroup.approvals.models import (
     ApprovalRequest,
@@ -37,6 +38,9 @@ from propgroup.identity.principals import SYSTEM, Principal
 from propgroup.jobs.service import enqueue
 from propgroup.org import service as org
 from propgroup.org.models import OrgUnit
+from propgroup.storage import service as storage
+from propgroup.storage.blobstore import BlobStore, ReadableStream
+from propgroup.storage.models import Document
 from propgroup.tenancy.slugs import tenant_slug
 
 TENANT_TZ = ZoneInfo("Asia/Shanghai")  # dates of delegations are the group's local dates
@@ -149,24 +153,51 @@ def _check_lines(
     return checked
 
 
-def create_request(
+def _settled_advance(
+    session: Session, requester_id: int, advance_id: int, claim_id: int | None
+) -> ApprovalRequest:
+    """The paid advance of the same person that an expense claim reports (R-CASH-3)."""
+    advance = session.get(ApprovalRequest, advance_id)
+    if advance is None or advance.request_type != "advance" or advance.requester_id != requester_id:
+        raise InvalidInput(
+            f"request {advance_id} is not one of the requester's advances", code="bad_settlement"
+        )
+    if advance.status != "paid":
+        raise InvalidInput(
+            f"advance {advance_id} is {advance.status}: only a paid advance is reported",
+            code="bad_settlement",
+        )
+    other = session.scalar(
+        select(ApprovalRequest.id).where(
+            ApprovalRequest.settles_request_id == advance_id,
+            ApprovalRequest.status != "withdrawn",
+            ApprovalRequest.id != (claim_id or 0),
+        )
+    )
+    if other is not None:
+        raise Conflict(
+            f"advance {advance_id} is already reported by request {other}",
+            code="already_settled",
+            errors={"request_id": other},
+        )
+    return advance
+
+
+def _checked_content(
     session: Session,
-    principal: Principal,
-    *,
     request_type: str,
-    unit_id: int,
-    title: str,
-    payee: str,
+    unit: OrgUnit,
+    requester_id: int,
+    claim_id: int | None,
+    *,
     lines: Sequence[dict[str, Any]],
     total: object = None,
     amount_in_words: str | None = None,
-) -> ApprovalRequest:
-    """A draft request (报销单 …) by a person, checked before anything is written."""
-    _may_act(principal)
-    if request_type not in REQUEST_TYPES:
-        raise InvalidInput(f"unknown request type {request_type!r}", code="bad_request_type")
-    unit = _requesting_unit(session, unit_id)
-    authorize(session, principal, "approvals:write", unit)
+    business_kind: str | None = None,
+    business_ended_on: date | None = None,
+    settles_request_id: int | None = None,
+) -> tuple[list[RequestLine], dict[str, Any]]:
+    """What a draft says, checked as a whole before anything is written."""
     checked = _check_lines(session, unit, lines)
     line_total = _money(sum((line.amount for line in checked), Decimal("0.00")), "the total")
     if total is not None and _money(total, "total") != line_total:
@@ -175,28 +206,108 @@ def create_request(
         raise InvalidInput(
             "the amount in words does not agree with the figure (R-APR-8)", code="words_mismatch"
         )
+    if settles_request_id is not None:
+        if request_type != "expense_claim":
+            raise InvalidInput("only an expense claim reports an advance", code="bad_settlement")
+        advance = _settled_advance(session, requester_id, settles_request_id, claim_id)
+        if business_kind is None and business_ended_on is None:
+            business_kind, business_ended_on = advance.business_kind, advance.business_ended_on
+    deadlines.check_business(request_type, business_kind, business_ended_on, today())
+    return checked, {
+        "total_amount": line_total,
+        "business_kind": business_kind,
+        "business_ended_on": business_ended_on,
+        "settles_request_id": settles_request_id,
+    }
+
+
+def create_request(
+    session: Session,
+    principal: Principal,
+    *,
+    request_type: str,
+    unit_id: int,
+    title: str,
+    payee: str,
+    **content: Any,
+) -> ApprovalRequest:
+    """A draft request (报销单 …) by a person, checked before anything is written; ``content``
+    is what ``_checked_content`` takes (lines, total, amount in words, business dates)."""
+    _may_act(principal)
+    if request_type not in REQUEST_TYPES:
+        raise InvalidInput(f"unknown request type {request_type!r}", code="bad_request_type")
+    unit = _requesting_unit(session, unit_id)
+    authorize(session, principal, "approvals:write", unit)
+    checked, fields = _checked_content(session, request_type, unit, principal.id, None, **content)
     request = ApprovalRequest(
         request_type=request_type,
         unit_id=unit.id,
         requester_id=principal.id,
         title=title,
         payee=payee,
-        total_amount=line_total,
         status="draft",
+        **fields,
     )
     session.add(request)
     session.flush()
-    for line in checked:
-        line.request_id = request.id
-        session.add(line)
-    session.flush()
+    _write_lines(session, request, checked)
     record(
         session,
         principal,
         "approvals.created",
         "approval_request",
         request.id,
-        after={"type": request_type, "total": line_total, "unit": unit.code},
+        after={"type": request_type, "total": fields["total_amount"], "unit": unit.code},
+    )
+    return request
+
+
+def _write_lines(session: Session, request: ApprovalRequest, lines: Sequence[RequestLine]) -> None:
+    for line in lines:
+        line.request_id, line.revision = request.id, request.revision
+        session.add(line)
+    session.flush()
+
+
+def revise_request(
+    session: Session,
+    principal: Principal,
+    request_id: int,
+    *,
+    title: str,
+    payee: str,
+    **content: Any,
+) -> ApprovalRequest:
+    """The requester rewrites a draft, or a returned request as its next revision (R-APR-4):
+    the lines and decisions of earlier revisions stay as they were."""
+    request = _own_request(session, principal, request_id, ("draft", "rejected"), "changes")
+    unit = org.get_unit(session, request.unit_id)
+    authorize(session, principal, "approvals:write", unit)
+    checked, fields = _checked_content(
+        session, request.request_type, unit, principal.id, request.id, **content
+    )
+    before = {"revision": request.revision, "title": request.title, "total": request.total_amount}
+    if request.status == "rejected":
+        request.revision += 1
+        request.status = "draft"
+    else:  # a draft's lines were never decided on: replaced, not kept
+        session.execute(
+            delete(RequestLine).where(
+                RequestLine.request_id == request.id, RequestLine.revision == request.revision
+            )
+        )
+    request.title, request.payee = title, payee
+    for name, value in fields.items():
+        setattr(request, name, value)
+    _write_lines(session, request, checked)
+    record(
+        session,
+        principal,
+        "approvals.revised",
+        "approval_request",
+        request.id,
+        before=before,
+        after={"revision": request.revision, "title": title, "total": fields["total_amount"]},
     )
     return request
 
@@ -210,6 +321,24 @@ def _locked(session: Session, request_id: int) -> ApprovalRequest:
     )
     if request is None:
         raise NotFound(f"request {request_id} does not exist", code="request_not_found")
+    return request
+
+
+def _own_request(
+    session: Session, principal: Principal, request_id: int, allowed: Sequence[str], doing: str
+) -> ApprovalRequest:
+    """The request, locked, when the principal is its requester and it is in an allowed state."""
+    request = _locked(session, request_id)
+    _may_act(principal)
+    if principal.id != request.requester_id:
+        raise Forbidden(f"only the requester {doing} a request", code="not_requester")
+    if request.status not in allowed:
+        raise Conflict(
+            f"the requester {doing} a request while it is {' or '.join(allowed)}; "
+            f"this one is {request.status}",
+            code="bad_state",
+            errors=_state(request),
+        )
     return request
 
 
@@ -259,27 +388,24 @@ def _overrun_lines(session: Session, unit: OrgUnit, lines: Sequence[RequestLine]
 
 def submit(session: Session, principal: Principal, request_id: int) -> ApprovalRequest:
     """Send a draft (or a rejected request, as a new revision) into its approval chain."""
-    request = _locked(session, request_id)
-    _may_act(principal)
-    if principal.id != request.requester_id:
-        raise Forbidden("only the requester submits a request", code="not_requester")
-    if request.status not in ("draft", "rejected"):
-        raise Conflict(
-            f"a request that is {request.status} cannot be submitted",
-            code="bad_state",
-            errors=_state(request),
-        )
-    if request.status == "rejected":
+    request = _own_request(session, principal, request_id, ("draft", "rejected"), "submits")
+    if request.status == "rejected":  # sent again unchanged: the next revision, same lines
+        lines = lines_of(session, request)
         request.revision += 1
+        _write_lines(session, request, [_copy(line) for line in lines])
     unit = org.get_unit(session, request.unit_id)
-    version = current_policy(session)
+    # A request keeps the policy version it started with, through every revision.
+    version = (
+        session.get(PolicyVersion, request.policy_version_id)
+        if request.policy_version_id
+        else current_policy(session)
+    )
     policy = version.document
     steps = [
         dict(step)
         for step in rule_for(policy, request.request_type, unit.kind, request.total_amount)["steps"]
     ]
-    lines = session.scalars(select(RequestLine).where(RequestLine.request_id == request.id)).all()
-    over = _overrun_lines(session, unit, lines)
+    over = _overrun_lines(session, unit, lines_of(session, request))
     overrun = policy["overrun_step"]
     if over and not any(
         (s["role"], _unit_at_key(s)) == (overrun["role"], _unit_at_key(overrun)) for s in steps
@@ -299,6 +425,11 @@ def submit(session: Session, principal: Principal, request_id: int) -> ApprovalR
         )
     request.status, request.current_step = "in_approval", 1
     request.policy_version_id, request.budget_overrun = version.id, bool(over)
+    if request.submitted_at is None:  # R-CASH-3 is judged by the first report
+        due = deadlines.report_due_on(request.business_kind, request.business_ended_on)
+        request.reported_late = request.request_type == "expense_claim" and (
+            due is not None and today() > due
+        )
     request.submitted_at, request.decided_at = datetime.now(UTC), None
     session.flush()
     _announce(session, request)
@@ -313,6 +444,7 @@ def submit(session: Session, principal: Principal, request_id: int) -> ApprovalR
             "steps": len(steps),
             "overrun": over,
             "policy_version": version.version,
+            "late": request.reported_late,
         },
     )
     return request
@@ -440,16 +572,9 @@ def _with_delegator(session: Session, principal: Principal, acting_for: int | No
 
 
 def withdraw(session: Session, principal: Principal, request_id: int) -> ApprovalRequest:
-    request = _locked(session, request_id)
-    _may_act(principal)
-    if principal.id != request.requester_id:
-        raise Forbidden("only the requester withdraws a request", code="not_requester")
-    if request.status not in ("draft", "in_approval", "rejected"):
-        raise Conflict(
-            f"a request that is {request.status} cannot be withdrawn",
-            code="bad_state",
-            errors=_state(request),
-        )
+    request = _own_request(
+        session, principal, request_id, ("draft", "in_approval", "rejected"), "withdraws"
+    )
     request.status, request.current_step = "withdrawn", None
     for step in steps_of(session, request, request.revision):
         if step.status == "pending":
@@ -603,6 +728,49 @@ def _announce(session: Session, request: ApprovalRequest) -> None:
     )
 
 
+# --- vouchers (原始凭证) ---------------------------------------------------------------------
+
+VOUCHER_ENTITY = "approval_request"
+ATTACHABLE_STATUSES = ("draft", "rejected", "in_approval")
+
+
+def check_attach(session: Session, principal: Principal, request_id: int) -> ApprovalRequest:
+    """The requester adds vouchers until the request is decided (a returned one included,
+    R-APR-8); run before the upload streams and again after it."""
+    request = _own_request(session, principal, request_id, ATTACHABLE_STATUSES, "adds vouchers to")
+    storage.check_upload(session, principal, request.unit_id)
+    return request
+
+
+def attach_voucher(
+    session: Session,
+    store: BlobStore,
+    principal: Principal,
+    request_id: int,
+    *,
+    stream: ReadableStream,
+    filename: str,
+    max_bytes: int,
+) -> Document:
+    request = check_attach(session, principal, request_id)
+    return storage.upload_document(
+        session,
+        store,
+        principal,
+        tenant_slug=tenant_slug(session),
+        unit_id=request.unit_id,
+        stream=stream,
+        filename=filename,
+        entity_type=VOUCHER_ENTITY,
+        entity_id=request.id,
+        max_bytes=max_bytes,
+    )
+
+
+def vouchers_of(session: Session, request: ApprovalRequest) -> list[Document]:
+    return storage.list_documents(session, VOUCHER_ENTITY, request.id)
+
+
 # --- delegation ---------------------------------------------------------------------------
 
 
@@ -657,11 +825,35 @@ def read_request(session: Session, principal: Principal, request_id: int) -> App
     return request
 
 
-def lines_of(session: Session, request: ApprovalRequest) -> list[RequestLine]:
-    return list(
-        session.scalars(
-            select(RequestLine).where(RequestLine.request_id == request.id).order_by(RequestLine.id)
+def lines_of(
+    session: Session, request: ApprovalRequest, *, every_revision: bool = False
+) -> list[RequestLine]:
+    """The lines of the request's current revision (or of all, oldest first)."""
+    query = select(RequestLine).where(RequestLine.request_id == request.id)
+    if not every_revision:
+        query = query.where(RequestLine.revision == request.revision)
+    return list(session.scalars(query.order_by(RequestLine.revision, RequestLine.id)))
+
+
+def advance_overdue(session: Session, request: ApprovalRequest) -> bool:
+    """R-CASH-3: a paid advance still unreported after its report day."""
+    return bool(
+        session.scalar(
+            select(
+                select(ApprovalRequest.id)
+                .where(ApprovalRequest.id == request.id, deadlines.overdue_advance(today()))
+                .exists()
+            )
         )
+    )
+
+
+def _copy(line: RequestLine) -> RequestLine:
+    return RequestLine(
+        category=line.category,
+        budget_line=line.budget_line,
+        description=line.description,
+        amount=line.amount,
     )
 
 
@@ -670,11 +862,19 @@ def visible_requests(
     principal: Principal,
     *,
     status: str | None = None,
+    request_type: str | None = None,
     unit_id: int | None = None,
     mine: bool = False,
     overdue: bool = False,
+    advances_overdue: bool = False,
+    submitted_from: date | None = None,
+    submitted_to: date | None = None,
+    amount_min: Decimal | None = None,
+    amount_max: Decimal | None = None,
 ):
-    """Requests the principal may read: their own, plus those of units they may read."""
+    """Requests the principal may read: their own, plus those of units they may read; filtered
+    by status, type, unit subtree, submission day (the group's local days, both ends included)
+    and amount (both ends included)."""
     readable = select(OrgUnit.id).where(visible_units(session, principal, "approvals:read"))
     query = select(ApprovalRequest)
     if mine:
@@ -685,13 +885,30 @@ def visible_requests(
         )
     if status:
         query = query.where(ApprovalRequest.status == status)
+    if request_type:
+        query = query.where(ApprovalRequest.request_type == request_type)
     if overdue:
         query = query.where(_current_step_overdue())
+    if advances_overdue:
+        query = query.where(deadlines.overdue_advance(today()))
     if unit_id:
         under = org.get_unit(session, unit_id)
         query = query.where(
             ApprovalRequest.unit_id.in_(
-                select(OrgUnit.id).where(OrgUnit.path.startswith(under.path))
+                select(OrgUnit.id).where(OrgUnit.path.startswith(under.path, autoescape=True))
             )
         )
+    if submitted_from is not None:
+        query = query.where(ApprovalRequest.submitted_at >= _local_midnight(submitted_from))
+    if submitted_to is not None:
+        next_day = _local_midnight(submitted_to + timedelta(days=1))
+        query = query.where(ApprovalRequest.submitted_at < next_day)
+    if amount_min is not None:
+        query = query.where(ApprovalRequest.total_amount >= amount_min)
+    if amount_max is not None:
+        query = query.where(ApprovalRequest.total_amount <= amount_max)
     return query.order_by(ApprovalRequest.id.desc())
+
+
+def _local_midnight(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=TENANT_TZ)
