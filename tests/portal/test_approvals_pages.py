@@ -99,10 +99,20 @@ def pending(client, slug) -> int:
     return int(match.group(1))
 
 
-def new_request(client, slug, *, unit_id, lines, action="submit", title="差旅报销", **extra):
+def new_request(
+    client,
+    slug,
+    *,
+    unit_id,
+    lines,
+    action="submit",
+    title="差旅报销",
+    request_type="expense_claim",
+    **extra,
+):
     data = {
         "csrf_token": form_token(client, f"/t/{slug}/approvals/new"),
-        "request_type": "expense_claim",
+        "request_type": request_type,
         "unit_id": str(unit_id),
         "title": title,
         "payee": "钱员工",
@@ -527,3 +537,114 @@ def test_in_the_browser_a_request_is_submitted_and_approved(
     page.goto(request_url + "/print")
     page.screenshot(path=str(SCREENSHOTS / "approval-print.png"), full_page=True)
     page.context.close()
+
+
+def test_a_returned_request_is_changed_on_its_form_and_sent_as_revision_2_r_apr_4(
+    browsers, group, units
+):
+    slug = group.slug
+    requester = browsers(REQUESTER)
+    request_id = submitted(requester, slug, units["SH-XTD"], "88.00")
+    decide(browsers(ACCOUNTANT), slug, request_id, decision="reject", comment="金额有误")
+    form = requester.get(f"/t/{slug}/approvals/{request_id}/edit")
+    assert form.status_code == 200 and 'value="88.00"' in form.text
+    changed = requester.post(
+        f"/t/{slug}/approvals/{request_id}/edit",
+        data={
+            "csrf_token": csrf_token(form.text),
+            "title": "差旅报销（更正）",
+            "payee": "钱员工",
+            "category_0": "差旅费",
+            "description_0": "上海-杭州 高铁（更正）",
+            "amount_0": "86.50",
+            "action": "submit",
+        },
+    )
+    assert changed.status_code == 303, changed.text
+    page = requester.get(f"/t/{slug}/approvals/{request_id}")
+    assert "86.50" in page.text and 'data-testid="earlier-lines"' in page.text
+    assert "第 2 版" in page.text and "“金额有误”" in page.text
+    # The accountant, not the requester, may not open the form; nothing changes.
+    refused = browsers(ACCOUNTANT).get(f"/t/{slug}/approvals/{request_id}/edit")
+    assert refused.status_code == 403
+
+
+def test_an_advance_without_its_business_day_is_refused_on_the_form_r_cash_3(
+    browsers, group, units, control
+):
+    before = count_requests(control, group)
+
+    def advance(**business):
+        return new_request(
+            browsers(REQUESTER),
+            group.slug,
+            unit_id=units["SH-XTD"],
+            lines=[("借款", "办证", "300.00")],
+            request_type="advance",
+            **business,
+        )
+
+    response = advance()
+    assert response.status_code == 422
+    assert "R-CASH-3" in response.text and 'data-testid="form-errors"' in response.text
+    assert count_requests(control, group) == before
+    bad_day = advance(business_kind="local", business_ended_on="not a day")
+    assert bad_day.status_code == 422 and 'aria-invalid="true"' in bad_day.text
+    assert count_requests(control, group) == before
+
+
+def test_a_late_claim_is_flagged_on_its_page_r_cash_3(browsers, group, units):
+    from datetime import timedelta
+
+    from propgroup.approvals.service import today
+
+    requester = browsers(REQUESTER)
+    response = new_request(
+        requester,
+        group.slug,
+        unit_id=units["SH-XTD"],
+        lines=[("交通费", "出租车", "45.00")],
+        business_kind="local",
+        business_ended_on=(today() - timedelta(days=6)).isoformat(),
+    )
+    assert response.status_code == 303, response.text
+    page = requester.get(response.headers["Location"])
+    assert 'data-testid="late"' in page.text
+
+
+def test_a_voucher_is_attached_and_read_back_by_an_approver_r_apr_8(browsers, group, units):
+    import io
+
+    slug = group.slug
+    requester = browsers(REQUESTER)
+    request_id = submitted(requester, slug, units["SH-XTD"], "77.00")
+    page = requester.get(f"/t/{slug}/approvals/{request_id}")
+    attached = requester.post(
+        f"/t/{slug}/approvals/{request_id}/vouchers",
+        data={
+            "csrf_token": csrf_token(page.text),
+            "voucher": (io.BytesIO(b"%PDF-1.4 fapiao"), "发票.pdf"),
+        },
+        content_type="multipart/form-data",
+    )
+    assert attached.status_code == 303, attached.text
+    seen = browsers(ACCOUNTANT).get(f"/t/{slug}/approvals/{request_id}")
+    link = re.search(rf'href="(/t/{slug}/approvals/{request_id}/vouchers/\d+)"', seen.text)
+    assert link and "发票.pdf" in seen.text
+    body = browsers(ACCOUNTANT).get(link.group(1))
+    assert body.status_code == 200 and body.data == b"%PDF-1.4 fapiao"
+    assert 'enctype="multipart/form-data"' not in seen.text  # only the requester attaches
+    south = browsers(SOUTH_STAFF).get(link.group(1))
+    assert south.status_code == 403
+
+
+def test_the_list_filters_by_amount_and_names_a_bad_filter(browsers, group, units):
+    slug = group.slug
+    requester = browsers(REQUESTER)
+    request_id = submitted(requester, slug, units["SH-XTD"], "6543.21")
+    found = requester.get(f"/t/{slug}/approvals?tab=visible&amount_min=6543.21&amount_max=6543.21")
+    assert f"#{request_id}<" in found.text
+    other = requester.get(f"/t/{slug}/approvals?tab=visible&amount_min=6543.22")
+    assert f"#{request_id}<" not in other.text
+    bad = requester.get(f"/t/{slug}/approvals?tab=visible&amount_min=1.234")
+    assert bad.status_code == 200 and 'data-testid="filter-errors"' in bad.text

@@ -215,6 +215,34 @@ def may_pay(session: Session, principal: Principal, request: ApprovalRequest) ->
     return all(step.decided_by != principal.id for step in steps)
 
 
+def reportable_advances(
+    session: Session, principal: Principal, keep: ApprovalRequest | None = None
+) -> list[ApprovalRequest]:
+    """The principal's paid advances that no live claim reports yet (``keep``'s own stays)."""
+    claim = aliased(ApprovalRequest)
+    reported = (
+        select(claim.id)
+        .where(
+            claim.settles_request_id == ApprovalRequest.id,
+            claim.status != "withdrawn",
+            claim.id != (keep.id if keep is not None else 0),
+        )
+        .exists()
+    )
+    return list(
+        session.scalars(
+            select(ApprovalRequest)
+            .where(
+                ApprovalRequest.requester_id == principal.id,
+                ApprovalRequest.request_type == "advance",
+                ApprovalRequest.status == "paid",
+                ~reported,
+            )
+            .order_by(ApprovalRequest.id)
+        )
+    )
+
+
 def writable_units(session: Session, principal: Principal) -> list[OrgUnit]:
     """Active branches, regions and HQ where ``principal`` may raise a request."""
     return list(

@@ -9,36 +9,52 @@ read-only questions are ``inbox``'s. A refusal is shown on the page it came from
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
-from decimal import Decimal, InvalidOperation
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
-from flask import Blueprint, Response, flash, g, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from propgroup.approvals import inbox
+from propgroup.approvals import deadlines, inbox
 from propgroup.approvals import service as approvals
+from propgroup.approvals.forms import (
+    ListFilter,
+    RequestForm,
+    check_business,
+    check_form,
+    form_total,
+    in_words,
+    parse_day,
+)
 from propgroup.approvals.models import ApprovalRequest
 from propgroup.approvals.policy import REQUEST_TYPES
 from propgroup.approvals.words import amount_in_words
 from propgroup.errors import DomainError, Forbidden, InvalidInput
+from propgroup.org import service as org
 from propgroup.portal.auth import login_required
 from propgroup.portal.errors import render_error
+from propgroup.storage.api import document_response
+from propgroup.storage.settings import configured_store, max_upload_bytes
 from propgroup.tenancy.middleware import tenant_db
 
 bp = Blueprint("approvals", __name__, url_prefix="/approvals")
 
-LINE_ROWS = 5  # the paper form's fixed table; blank rows are ignored
 LIST_LIMIT = 100
-TITLE_MAX, PAYEE_MAX, CATEGORY_MAX, DESCRIPTION_MAX = 200, 200, 60, 500
 REFERENCE_MAX, COMMENT_MAX = 60, 1000
-_SEPARATORS = re.compile(r"[,，\s]")
 
 TYPE_LABELS = {
     "expense_claim": _l("Expense claim"),
@@ -61,7 +77,13 @@ STEP_LABELS = {
     "cancelled": _l("Withdrawn"),
 }
 METHOD_LABELS = {"cash": _l("Cash"), "transfer": _l("Bank transfer"), "cheque": _l("Cheque")}
-TABS = {"waiting": _l("Waiting for me"), "mine": _l("My requests"), "visible": _l("All I can see")}
+TABS = {
+    "waiting": _l("Waiting for me"),
+    "mine": _l("My requests"),
+    "overdue": _l("Overdue steps"),
+    "advances": _l("Advances to report"),
+    "visible": _l("All I can see"),
+}
 
 
 def type_label(request_type: str) -> str:
@@ -132,6 +154,22 @@ def refusal_message(error: DomainError) -> str:
             "and nobody who holds it delegated to you."
         ),
         "not_requester": _("Only the requester may do that."),
+        "not_editable": _(
+            "Only the requester changes a request, and only while it is a draft or returned."
+        ),
+        "business_required": _(
+            "An advance names where the business takes place and the day it ends (R-CASH-3)."
+        ),
+        "bad_business": _(
+            "Give both where the business took place and the day it ended, or neither; a "
+            "supplier payment has neither."
+        ),
+        "business_not_ended": _("An expense claim reports business that has ended."),
+        "bad_settlement": _(
+            "That advance cannot be reported by this claim: it must be one of your own paid "
+            "advances."
+        ),
+        "already_settled": _("That advance is already reported by another claim."),
         "not_payer": _("Only the paying cashier of this unit records the payment."),
         "segregation_of_duties": _("Who reviewed a request does not also pay it (R-ORG-3)."),
         "self_payment": _("Nobody pays their own request."),
@@ -193,14 +231,25 @@ def index():
     session, me = tenant_db(), g.principal
     tab = request.args.get("tab", "waiting")
     tab = tab if tab in TABS else "waiting"
+    filters = ListFilter.from_args(request.args)
     queries = {
         "waiting": inbox.waiting_for(me),
         "mine": approvals.visible_requests(session, me, mine=True),
-        "visible": approvals.visible_requests(session, me),
+        "overdue": approvals.visible_requests(session, me, overdue=True, status="in_approval"),
+        "advances": approvals.visible_requests(session, me, advances_overdue=True),
+        "visible": approvals.visible_requests(session, me, **filters.query),
     }
     counts = {name: _count(session, query) for name, query in queries.items()}
     shown = list(session.scalars(queries[tab].limit(LIST_LIMIT)))
-    context = {"tab": tab, "tabs": TABS, "counts": counts, "limit": LIST_LIMIT}
+    context = {
+        "tab": tab,
+        "tabs": TABS,
+        "counts": counts,
+        "limit": LIST_LIMIT,
+        "filters": filters,
+        "request_types": list(REQUEST_TYPES),
+        "statuses": STATUS_LABELS,
+    }
     context.update(_rows(session, shown))
     template = "approvals/_inbox.html" if _partial() else "approvals/inbox.html"
     response = Response(render_template(template, **context))
@@ -211,182 +260,80 @@ def index():
 # --- a new request ------------------------------------------------------------------------
 
 
-@dataclass
-class LineInput:
-    category: str = ""
-    description: str = ""
-    amount: str = ""
-
-    @property
-    def blank(self) -> bool:
-        return not (self.category or self.description or self.amount)
-
-
-@dataclass
-class RequestForm:
-    request_type: str = "expense_claim"
-    unit_id: str = ""
-    title: str = ""
-    payee: str = ""
-    lines: list[LineInput] = field(default_factory=lambda: [LineInput() for _ in range(LINE_ROWS)])
-    errors: list[str] = field(default_factory=list)
-    invalid: set[str] = field(default_factory=set)  # names of fields to mark
-
-    @classmethod
-    def from_post(cls, form) -> RequestForm:
-        def text(name: str) -> str:
-            return (form.get(name) or "").strip()
-
-        return cls(
-            request_type=text("request_type"),
-            unit_id=text("unit_id"),
-            title=text("title"),
-            payee=text("payee"),
-            lines=[
-                LineInput(text(f"category_{i}"), text(f"description_{i}"), text(f"amount_{i}"))
-                for i in range(LINE_ROWS)
-            ],
-        )
-
-    def refuse(self, message: str, *fields: str) -> None:
-        self.errors.append(message)
-        self.invalid.update(fields)
-
-
-def parse_amount(raw: str) -> Decimal | str:
-    """A positive amount with at most 2 decimals, else the reason in the reader's language."""
-    text = _SEPARATORS.sub("", raw)
-    try:
-        amount = Decimal(text)
-    except InvalidOperation:
-        return _("the amount is not a number")
-    if not amount.is_finite():
-        return _("the amount is not a number")
-    if amount <= 0:
-        return _("the amount must be more than 0")
-    if amount > approvals.MAX_AMOUNT:  # before quantize, which fails on huge exponents
-        return _("the amount is too large")
-    if amount != amount.quantize(approvals.CENT):
-        return _("the amount has more than 2 decimals (fen)")
-    return amount.quantize(approvals.CENT)
-
-
-def check_form(form: RequestForm, units: dict[str, Any]) -> list[dict[str, Any]]:
-    """The lines to save; every problem is added to ``form.errors`` (nothing is saved then)."""
-    if form.request_type not in REQUEST_TYPES:
-        form.refuse(_("Choose the kind of request."), "request_type")
-    if form.unit_id not in units:
-        form.refuse(_("Choose the unit the request is for."), "unit_id")
-    for name, value, longest, label in (
-        ("title", form.title, TITLE_MAX, _("Title")),
-        ("payee", form.payee, PAYEE_MAX, _("Payee")),
-    ):
-        if not value:
-            form.refuse(_("%(field)s is required.", field=label), name)
-        elif len(value) > longest:
-            form.refuse(
-                _("%(field)s is too long (at most %(max)d characters).", field=label, max=longest),
-                name,
-            )
-    lines = []
-    for index, line in enumerate(form.lines):
-        if line.blank:
-            continue
-        number = index + 1
-        if not line.category:
-            form.refuse(
-                _("Line %(number)d: the category is required.", number=number), f"category_{index}"
-            )
-        elif len(line.category) > CATEGORY_MAX:
-            form.refuse(
-                _("Line %(number)d: the category is too long.", number=number), f"category_{index}"
-            )
-        if not line.description:
-            form.refuse(
-                _("Line %(number)d: the description is required.", number=number),
-                f"description_{index}",
-            )
-        elif len(line.description) > DESCRIPTION_MAX:
-            form.refuse(
-                _("Line %(number)d: the description is too long.", number=number),
-                f"description_{index}",
-            )
-        amount = parse_amount(line.amount) if line.amount else _("the amount is required")
-        if isinstance(amount, str):
-            form.refuse(
-                _("Line %(number)d: %(problem)s.", number=number, problem=amount), f"amount_{index}"
-            )
-        else:
-            lines.append(
-                {"category": line.category, "description": line.description, "amount": amount}
-            )
-    if all(line.blank for line in form.lines):
-        form.refuse(_("Fill in at least one line."), "category_0", "description_0", "amount_0")
-    if sum((line["amount"] for line in lines), Decimal(0)) > approvals.MAX_AMOUNT:
-        form.refuse(_("The total is too large."))
-    return lines
-
-
-def form_total(form: RequestForm) -> Decimal | None:
-    """The sum of the amounts that parse, for the total shown while typing."""
-    amounts = [parse_amount(line.amount) for line in form.lines if line.amount]
-    good = [amount for amount in amounts if isinstance(amount, Decimal)]
-    return sum(good, Decimal("0.00")) if good else None
-
-
-def in_words(total: Decimal | None) -> str | None:
-    return amount_in_words(total) if total is not None and total <= approvals.MAX_AMOUNT else None
-
-
-def _render_new(form: RequestForm, units: list[Any], status: int = 200):
+def _render_form(form: RequestForm, units: list[Any], req: ApprovalRequest | None, status=200):
+    session = tenant_db()
     total = form_total(form)
     page = render_template(
         "approvals/new.html",
         form=form,
         units=units,
+        req=req,
         request_types=list(REQUEST_TYPES),
+        advances=inbox.reportable_advances(session, g.principal, keep=req),
         total=total,
         words=in_words(total),
     )
     return page, status
 
 
+def _save(form: RequestForm, units: list[Any], req: ApprovalRequest | None):
+    """Create (``req`` None) or change a request from the posted form, and submit it if asked."""
+    session = tenant_db()
+    lines = check_form(form, {str(unit.id): unit for unit in units})
+    business = check_business(form)
+    if form.errors:
+        return _render_form(form, units, req, 422)
+    content = {"title": form.title, "payee": form.payee, "lines": lines, **business}
+    try:
+        if req is None:
+            req = approvals.create_request(
+                session,
+                g.principal,
+                request_type=form.request_type,
+                unit_id=int(form.unit_id),
+                **content,
+            )
+        else:
+            req = approvals.revise_request(session, g.principal, req.id, **content)
+        if request.form.get("action") == "submit":
+            approvals.submit(session, g.principal, req.id)
+            flash(_("Request %(number)d was submitted for approval.", number=req.id), "info")
+        else:
+            flash(_("Request %(number)d was saved as a draft.", number=req.id), "info")
+    except DomainError as error:
+        session.rollback()
+        form.refuse(refusal_message(error))
+        return _render_form(form, inbox.writable_units(session, g.principal), req, error.status)
+    return redirect(url_for(".detail", request_id=req.id), code=303)
+
+
 @bp.route("/new", methods=["GET", "POST"])
 @login_required
 def new():
-    session = tenant_db()
-    units = inbox.writable_units(session, g.principal)
+    units = inbox.writable_units(tenant_db(), g.principal)
     if not units:
         raise Forbidden("no unit where this person may raise a request", code="forbidden")
     if request.method == "GET":
         form = RequestForm(unit_id=str(units[0].id) if len(units) == 1 else "")
-        return _render_new(form, units)
+        return _render_form(form, units, None)
+    return _save(RequestForm.from_post(request.form), units, None)
+
+
+@bp.route("/<int:request_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(request_id: int):
+    """A draft, or a returned request as its next revision (R-APR-4); the requester only."""
+    session = tenant_db()
+    req = inbox.readable(session, g.principal, request_id)
+    if req.requester_id != g.principal.id or req.status not in ("draft", "rejected"):
+        return _refused(request_id, Forbidden("not editable now", code="not_editable"))
+    units = [org.get_unit(session, req.unit_id)]
+    if request.method == "GET":
+        form = RequestForm.from_request(req, approvals.lines_of(session, req))
+        return _render_form(form, units, req)
     form = RequestForm.from_post(request.form)
-    lines = check_form(form, {str(unit.id): unit for unit in units})
-    if form.errors:
-        return _render_new(form, units, 422)
-    submit = request.form.get("action") == "submit"
-    try:
-        created = approvals.create_request(
-            session,
-            g.principal,
-            request_type=form.request_type,
-            unit_id=int(form.unit_id),
-            title=form.title,
-            payee=form.payee,
-            lines=lines,
-        )
-        if submit:
-            approvals.submit(session, g.principal, created.id)
-    except DomainError as error:
-        session.rollback()
-        form.refuse(refusal_message(error))
-        return _render_new(form, inbox.writable_units(session, g.principal), error.status)
-    if submit:
-        flash(_("Request %(number)d was submitted for approval.", number=created.id), "info")
-    else:
-        flash(_("Request %(number)d was saved as a draft.", number=created.id), "info")
-    return redirect(url_for(".detail", request_id=created.id), code=303)
+    form.request_type, form.unit_id = req.request_type, str(req.unit_id)  # fixed once raised
+    return _save(form, units, req)
 
 
 @bp.post("/new/total")
@@ -423,9 +370,19 @@ def _detail_context(session: Session, req: ApprovalRequest) -> dict[str, Any]:
     payer = inbox.payer_of(session, req)
     units = inbox.units_by_id(session, [req.unit_id] + [s.unit_id for s in steps])
     mine = me.id == req.requester_id
+    history: dict[int, list[Any]] = defaultdict(list)
+    for line in approvals.lines_of(session, req, every_revision=True):
+        if line.revision != req.revision:
+            history[line.revision].append(line)
     return {
         "req": req,
         "lines": approvals.lines_of(session, req),
+        "earlier_lines": dict(sorted(history.items())),
+        "vouchers": approvals.vouchers_of(session, req),
+        "report_due_on": deadlines.report_due_on(req.business_kind, req.business_ended_on),
+        "advance_overdue": approvals.advance_overdue(session, req),
+        "can_edit": mine and req.status in ("draft", "rejected"),
+        "can_attach": mine and req.status in approvals.ATTACHABLE_STATUSES,
         "words": amount_in_words(req.total_amount),
         "revisions": [Revision(n, by_revision[n]) for n in sorted(by_revision)],
         "people": people,
@@ -563,14 +520,48 @@ def pay(request_id: int):
     return redirect(url_for(".detail", request_id=request_id), code=303)
 
 
-# --- delegations --------------------------------------------------------------------------
+# --- vouchers ---------------------------------------------------------------------------
 
 
-def _parse_day(raw: str) -> date | None:
+@bp.post("/<int:request_id>/vouchers")
+@login_required
+def attach(request_id: int):
+    """The requester adds a scanned voucher (原始凭证, R-APR-8) to the request."""
+    session = tenant_db()
+    inbox.readable(session, g.principal, request_id)
+    upload = request.files.get("voucher")
+    if upload is None or not upload.filename:
+        return _invalid(request_id, _("Choose a file to attach."))
     try:
-        return date.fromisoformat(raw.strip())
-    except ValueError:
-        return None
+        document = approvals.attach_voucher(
+            session,
+            configured_store(),
+            g.principal,
+            request_id,
+            stream=upload.stream,
+            filename=upload.filename,
+            max_bytes=max_upload_bytes(),
+        )
+    except DomainError as error:
+        if error.code == "upload_too_large":
+            return _invalid(request_id, _("The file is too large."))
+        return _refused(request_id, error)
+    flash(_("%(name)s was attached.", name=document.filename), "info")
+    return redirect(url_for(".detail", request_id=request_id), code=303)
+
+
+@bp.get("/<int:request_id>/vouchers/<int:document_id>")
+@login_required
+def voucher(request_id: int, document_id: int):
+    """A voucher's bytes, for whoever may read the request."""
+    session = tenant_db()
+    req = inbox.readable(session, g.principal, request_id)
+    if document_id not in {d.id for d in approvals.vouchers_of(session, req)}:
+        return render_error(404, message=_("This request has no such voucher."))
+    return document_response(session, document_id)
+
+
+# --- delegations --------------------------------------------------------------------------
 
 
 @bp.route("/delegations", methods=["GET", "POST"])
@@ -593,7 +584,7 @@ def delegations():
             "ends_on": request.form.get("ends_on") or "",
             "types": request.form.getlist("request_types"),
         }
-        starts_on, ends_on = _parse_day(values["starts_on"]), _parse_day(values["ends_on"])
+        starts_on, ends_on = parse_day(values["starts_on"]), parse_day(values["ends_on"])
         if not values["delegate_login"]:
             errors.append(_("Enter the login of the person standing in for you."))
         if starts_on is None or ends_on is None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Response, request, stream_with_context, url_for
+from sqlalchemy.orm import Session
 
 from propgroup.api import Blueprint
 from propgroup.api.auth import current_principal
@@ -76,7 +77,13 @@ def content(query, document_id: int):
     verify_download(
         get_settings().secret_key, query["token"], current_tenant().slug, document_id, LINK_SECONDS
     )
-    document, stream = service.open_document(tenant_db(), configured_store(), document_id)
+    return document_response(tenant_db(), document_id)
+
+
+def document_response(session: Session, document_id: int) -> Response:
+    """A stored document's bytes streamed back, never rendered inline by guesswork; the caller
+    has checked the reader may see it."""
+    document, stream = service.open_document(session, configured_store(), document_id)
 
     def chunks():
         with stream:
@@ -89,5 +96,6 @@ def content(query, document_id: int):
             "Content-Disposition": content_disposition(document.filename),
             "Content-Length": str(document.size_bytes),
             "Cache-Control": "private, no-store",
+            "X-Content-Type-Options": "nosniff",
         },
     )
