@@ -653,3 +653,18 @@ def test_a_cashier_who_stood_in_for_the_accountant_in_an_earlier_revision_does_n
 )
 def test_amount_in_words_accepts_every_form_the_rules_allow_r_apr_8(amount, written, agrees):
     assert words_match(Decimal(amount), written) is agrees
+
+
+def test_admins_saving_the_policy_at_once_get_consecutive_versions_r_apr_2(control, group):
+    with tenant_session(control, group.schema_name) as session:
+        before = approvals.current_policy(session)
+        document = before.document
+    outcomes = _race(
+        control,
+        group,
+        4,
+        lambda s: approvals.replace_policy(s, person(s, "zheng.guanliyuan"), document, "same"),
+    )
+    assert outcomes == ["ok"] * 4
+    with tenant_session(control, group.schema_name) as session:
+        assert approvals.current_policy(session).version == before.version + 4

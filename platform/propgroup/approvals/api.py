@@ -36,14 +36,17 @@ blp = Blueprint("approvals", __name__, url_prefix="/api/approvals", description=
 
 def _detail(req):
     session = tenant_db()
+    lines = service.lines_of(session, req)
     columns = {
         attribute.key: getattr(req, attribute.key) for attribute in inspect(req).mapper.column_attrs
     }
     return {
         **columns,
         "amount_in_words": amount_in_words(req.total_amount),
-        "lines": service.lines_of(session, req),
-        "line_history": service.lines_of(session, req, every_revision=True),
+        "lines": lines,
+        "line_history": (
+            service.lines_of(session, req, every_revision=True) if req.revision > 1 else lines
+        ),
         "steps": service.steps_of(session, req),
         "advance_overdue": service.advance_overdue(session, req),
         "attachments": service.vouchers_of(session, req),

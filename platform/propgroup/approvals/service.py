@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import any_, delete, func, literal, or_, select
+from sqlalchemy import any_, delete, func, literal, or_, select, text
 from sqlalchemy.orm import Session
 
 from propgroup.approvals import deadlines
@@ -71,6 +71,9 @@ def install_policy(
 ) -> PolicyVersion:
     """Store a checked policy as the next version; requests already submitted keep theirs."""
     policy = parse_policy(document)
+    # Two admins saving at once would both take max + 1; the second waits here instead, and
+    # readers are not blocked (EXCLUSIVE conflicts with writers only).
+    session.execute(text("lock table approval_policies in exclusive mode"))
     latest = session.scalar(select(func.max(PolicyVersion.version))) or 0
     version = PolicyVersion(
         version=latest + 1,
@@ -837,6 +840,8 @@ def lines_of(
 
 def advance_overdue(session: Session, request: ApprovalRequest) -> bool:
     """R-CASH-3: a paid advance still unreported after its report day."""
+    if request.request_type != "advance" or request.status != "paid":
+        return False  # the question needs no query
     return bool(
         session.scalar(
             select(
