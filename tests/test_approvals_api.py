@@ -53,9 +53,9 @@ def api(control, group):
 
     client = create_app({"TESTING": True}).test_client()
 
-    def call(method, path, who, **kwargs):
+    def call(method, path, who, base=None, **kwargs):
         return client.open(
-            f"/t/{group.slug}/api/approvals{path}",
+            f"/t/{group.slug}/api{base or '/approvals' + path}",
             method=method,
             headers={**who, **kwargs.pop("headers", {})},
             **kwargs,
@@ -356,6 +356,12 @@ def test_vouchers_are_attached_by_the_requester_until_the_decision_r_apr_8(
 
 
 def _advance(api, control, group, tokens, ended, kind="local"):
+    created = _advance_response(api, control, group, tokens, ended, kind)
+    assert created.status_code == 201, created.json
+    return created.json
+
+
+def _advance_response(api, control, group, tokens, ended, kind="local"):
     body = {
         "request_type": "advance",
         "unit_id": _unit(control, group, "SH-XTD"),
@@ -365,9 +371,7 @@ def _advance(api, control, group, tokens, ended, kind="local"):
         "business_kind": kind,
         "business_ended_on": ended,
     }
-    created = api("POST", "", tokens["qian.staff"], json=body)
-    assert created.status_code == 201, created.json
-    return created.json
+    return api("POST", "", tokens["qian.staff"], json=body)
 
 
 def test_an_unreported_advance_is_overdue_until_a_claim_reports_it_r_cash_3(
@@ -415,7 +419,7 @@ def test_a_claim_sent_after_its_report_day_is_flagged_late_r_cash_3(
     [
         ({"request_type": "advance"}, "business_required"),
         ({"business_kind": "local"}, "bad_business"),
-        ({"business_kind": "local", "business_ended_on": "2999-01-01"}, "business_not_ended"),
+        ({"business_kind": "local", "business_ended_on": _days_ago(-2)}, "business_not_ended"),
         (
             {
                 "request_type": "supplier_payment",
@@ -440,7 +444,9 @@ def test_business_dates_that_make_no_sense_are_refused_r_cash_3(
     assert response.status_code == 422 and response.json["code"] == code
 
 
-def test_an_advance_not_yet_paid_or_of_someone_else_cannot_be_reported(api, control, group, tokens):
+def test_only_one_s_own_paid_advance_is_reported_with_its_own_business_r_cash_3(
+    api, control, group, tokens
+):
     advance = _advance(api, control, group, tokens, ended=_days_ago(1), kind="travel")
     body = {
         "request_type": "expense_claim",
@@ -449,8 +455,42 @@ def test_an_advance_not_yet_paid_or_of_someone_else_cannot_be_reported(api, cont
     }
     unpaid = api("POST", "", tokens["qian.staff"], json=body)
     assert unpaid.status_code == 422 and unpaid.json["code"] == "bad_settlement"
+    _walk(api, tokens, advance["id"])
     theirs = api("POST", "", tokens["li.kuaiji"], json=body)
     assert theirs.status_code == 422 and theirs.json["code"] == "bad_settlement"
+    moved = api(
+        "POST",
+        "",
+        tokens["qian.staff"],
+        json={**body, "business_kind": "travel", "business_ended_on": _days_ago(0)},
+    )
+    assert moved.status_code == 422 and moved.json["code"] == "bad_business"
+    huge = api("POST", "", tokens["qian.staff"], json={**body, "settles_request_id": 2**63})
+    assert huge.status_code == 422
+    assert api("POST", "", tokens["qian.staff"], json=body).status_code == 201
+
+
+def test_a_business_day_years_away_is_refused_not_a_500_r_cash_3(api, control, group, tokens):
+    response = _advance_response(api, control, group, tokens, ended="9999-12-30")
+    assert response.status_code == 422 and response.json["code"] == "business_out_of_range"
+
+
+def test_a_voucher_cannot_be_slipped_in_through_the_documents_api_r_apr_8(
+    api, control, group, tokens
+):
+    claim = _claim(api, control, group, tokens)
+    unit = _unit(control, group, "SH-XTD")
+    response = api(
+        "POST",
+        "",
+        tokens["li.kuaiji"],
+        data=b"fake",
+        headers={"Content-Type": "application/octet-stream"},
+        base=f"/documents?filename=x.pdf&entity_type=approval_request"
+        f"&entity_id={claim['id']}&unit_id={unit}",
+    )
+    assert response.status_code == 422 and response.json["code"] == "owned_entity_type"
+    assert api("GET", f"/{claim['id']}", tokens["qian.staff"]).json["attachments"] == []
 
 
 def test_lists_filter_by_type_amount_and_submission_day(api, control, group, tokens):
@@ -469,6 +509,7 @@ def test_lists_filter_by_type_amount_and_submission_day(api, control, group, tok
     assert claim["id"] not in ids("request_type=advance")
     assert claim["id"] in ids(f"submitted_from={today}&submitted_to={today}")
     assert claim["id"] not in ids(f"submitted_to={_days_ago(1)}")
+    assert claim["id"] in ids("submitted_to=9999-12-31")  # the last day there is, not a 500
     for bad in (
         "amount_min=1.001",
         "amount_min=5&amount_max=4",

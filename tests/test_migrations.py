@@ -147,3 +147,46 @@ def test_migrate_new_columns_are_usable_by_the_tenant_role(fresh_control, make_t
     with tenant_session(fresh_control, tenant.schema_name) as session:
         session.execute(text("update org_units set note = 'checked' where code = 'HQ'"))
         assert session.scalar(text("select note from org_units where code = 'HQ'")) == "checked"
+
+
+def test_t0008_gives_existing_lines_their_request_s_current_revision(control):
+    """Before t0008 a resubmission raised the revision and kept the one set of lines: after it,
+    those lines are the current revision's, so they still show (R-APR-4)."""
+    script = script_directory("tenant")
+    with control.begin() as connection:
+        create_walled_schema(connection, "t_mig_lines")
+        upgrade_tenant_schema(connection, "t_mig_lines", script, destination="t0007")
+        bound = translated(connection, "t_mig_lines")
+        set_local_search_path(bound, "t_mig_lines")
+        bound.execute(
+            text(
+                "insert into org_units (code, kind, name, path, depth, active) "
+                "values ('HQ', 'hq', 'HQ', '/1/', 0, true)"
+            )
+        )
+        bound.execute(
+            text(
+                "insert into users (login, display_name, email, password_hash, active, "
+                "session_epoch) values ('u', 'U', 'u@x.test', 'x', true, 0)"
+            )
+        )
+        request_id = bound.scalar(
+            text(
+                "insert into approval_requests (request_type, unit_id, requester_id, title, "
+                "payee, currency, total_amount, status, revision, budget_overrun) "
+                "select 'expense_claim', o.id, u.id, 't', 'p', 'CNY', 10, 'in_approval', 2, "
+                "false from org_units o, users u returning id"
+            )
+        )
+        bound.execute(
+            text(
+                "insert into approval_request_lines (request_id, category, description, amount) "
+                "values (:id, 'c', 'd', 10)"
+            ),
+            {"id": request_id},
+        )
+        upgrade_tenant_schema(connection, "t_mig_lines", script)
+        set_local_search_path(bound, "t_mig_lines")
+        revisions = bound.scalars(text("select revision from approval_request_lines")).all()
+        drop_walled_schema(connection, "t_mig_lines")
+    assert revisions == [2]

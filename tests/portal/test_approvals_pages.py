@@ -648,3 +648,25 @@ def test_the_list_filters_by_amount_and_names_a_bad_filter(browsers, group, unit
     assert f"#{request_id}<" not in other.text
     bad = requester.get(f"/t/{slug}/approvals?tab=visible&amount_min=1.234")
     assert bad.status_code == 200 and 'data-testid="filter-errors"' in bad.text
+
+
+def test_a_request_with_more_lines_than_the_form_is_not_cut_short_by_it(
+    browsers, group, units, control
+):
+    from propgroup.approvals import service as approvals
+    from propgroup.identity.models import User
+
+    with tenant_session(control, group.schema_name) as session:
+        me = identity.user_principal(session.scalar(select(User).where(User.login == REQUESTER)))
+        draft = approvals.create_request(
+            session,
+            me,
+            request_type="expense_claim",
+            unit_id=units["SH-XTD"],
+            title="六行",
+            payee="钱员工",
+            lines=[{"category": "c", "description": f"{n}", "amount": "1.00"} for n in range(6)],
+        )
+        session.commit()
+    refused = browsers(REQUESTER).get(f"/t/{group.slug}/approvals/{draft.id}/edit")
+    assert refused.status_code == 422 and 'data-testid="refusal"' in refused.text

@@ -14,10 +14,15 @@ depends_on = None
 
 
 def upgrade() -> None:
-    # Existing lines belong to the first revision; later revisions wrote none of their own yet.
     op.add_column(
         "approval_request_lines",
         sa.Column("revision", sa.Integer(), server_default="1", nullable=False),
+    )
+    # Until now a resubmission raised the request's revision and kept the one set of lines: that
+    # set is the current revision's.
+    op.execute(
+        "update approval_request_lines l set revision = r.revision "
+        "from approval_requests r where r.id = l.request_id"
     )
     op.add_column("approval_requests", sa.Column("business_kind", sa.String(16), nullable=True))
     op.add_column("approval_requests", sa.Column("business_ended_on", sa.Date(), nullable=True))
@@ -29,30 +34,37 @@ def upgrade() -> None:
         sa.Column("reported_late", sa.Boolean(), server_default="false", nullable=False),
     )
     op.create_check_constraint(
-        "ck_approval_requests_business_kind",
+        op.f("ck_approval_requests_business_kind"),
         "approval_requests",
         "business_kind in ('local', 'travel')",
     )
     op.create_foreign_key(
-        "fk_approval_requests_settles_request_id_approval_requests",
+        op.f("fk_approval_requests_settles_request_id_approval_requests"),
         "approval_requests",
         "approval_requests",
         ["settles_request_id"],
         ["id"],
     )
     op.create_index(
-        "ix_approval_requests_settles_request_id", "approval_requests", ["settles_request_id"]
+        op.f("ix_approval_requests_settles_request_id"), "approval_requests", ["settles_request_id"]
     )
 
 
 def downgrade() -> None:
-    op.drop_index("ix_approval_requests_settles_request_id", table_name="approval_requests")
+    # The old schema has one set of lines per request: keep the current revision's.
+    op.execute(
+        "delete from approval_request_lines l using approval_requests r "
+        "where r.id = l.request_id and l.revision <> r.revision"
+    )
+    op.drop_index(op.f("ix_approval_requests_settles_request_id"), table_name="approval_requests")
     op.drop_constraint(
-        "fk_approval_requests_settles_request_id_approval_requests",
+        op.f("fk_approval_requests_settles_request_id_approval_requests"),
         "approval_requests",
         type_="foreignkey",
     )
-    op.drop_constraint("ck_approval_requests_business_kind", "approval_requests", type_="check")
+    op.drop_constraint(
+        op.f("ck_approval_requests_business_kind"), "approval_requests", type_="check"
+    )
     op.drop_column("approval_requests", "reported_late")
     op.drop_column("approval_requests", "settles_request_id")
     op.drop_column("approval_requests", "business_ended_on")

@@ -15,6 +15,8 @@ from propgroup.approvals.models import BUSINESS_KINDS, ApprovalRequest
 from propgroup.errors import InvalidInput
 
 REPORT_DAYS = {"local": 3, "travel": 5}
+# How far a business day may lie from today: a typo (2062 for 2026) is refused, not tracked.
+BUSINESS_DAYS_BACK, BUSINESS_DAYS_AHEAD = 3650, 366
 # A settling claim in these states has reported the advance; a draft or a returned one has not.
 REPORTING_STATUSES = ("in_approval", "approved", "paid")
 DATED_TYPES = ("expense_claim", "advance")
@@ -47,6 +49,15 @@ def check_business(request_type: str, kind: str | None, ended_on: date | None, d
         raise InvalidInput(
             "an advance names the business it is for and the day it ends (R-CASH-3)",
             code="business_required",
+        )
+    if ended_on is not None and not (
+        day - timedelta(days=BUSINESS_DAYS_BACK)
+        <= ended_on
+        <= day + timedelta(days=BUSINESS_DAYS_AHEAD)
+    ):
+        raise InvalidInput(
+            "the day the business ends is more than ten years ago or a year ahead",
+            code="business_out_of_range",
         )
     if request_type == "expense_claim" and ended_on is not None and ended_on > day:
         raise InvalidInput(

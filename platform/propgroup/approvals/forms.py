@@ -125,7 +125,7 @@ def check_business(form: RequestForm) -> dict[str, Any]:
             form.refuse(_("Enter the day the business ended as a date."), "business_ended_on")
         content["business_ended_on"] = day
     if form.settles_request_id:
-        if form.settles_request_id.isdigit():
+        if form.settles_request_id.isdecimal() and len(form.settles_request_id) <= 18:
             content["settles_request_id"] = int(form.settles_request_id)
         else:
             form.refuse(_("Choose the advance this claim reports."), "settles_request_id")

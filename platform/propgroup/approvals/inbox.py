@@ -30,7 +30,6 @@ from propgroup.identity.principals import Principal
 from propgroup.org import service as org
 from propgroup.org.models import OrgUnit
 
-BIGINT_MAX = 2**63 - 1  # ids beyond it are not in the table (and would be a database error)
 _current = aliased(RequestStep, name="current_step")
 _step_unit = aliased(OrgUnit, name="step_unit")
 
@@ -157,7 +156,7 @@ def took_part(session: Session, principal: Principal, request: ApprovalRequest) 
 def readable(session: Session, principal: Principal, request_id: int) -> ApprovalRequest:
     """``service.read_request``, widened to stand-ins (R-APR-5): who is asked to decide a step,
     or signed one, may read that request even without roles at its unit."""
-    if not 0 < request_id <= BIGINT_MAX:
+    if not 0 < request_id <= service.BIGINT_MAX:
         raise NotFound(f"request {request_id} does not exist", code="request_not_found")
     try:
         return service.read_request(session, principal, request_id)

@@ -37,7 +37,9 @@ class RequestContentSchema(Schema):
     # R-CASH-3: the business the money is for; an expense claim may name the advance it reports.
     business_kind = fields.String(load_default=None, validate=validate.OneOf(BUSINESS_KINDS))
     business_ended_on = fields.Date(load_default=None)
-    settles_request_id = fields.Integer(load_default=None, validate=validate.Range(min=1))
+    settles_request_id = fields.Integer(
+        load_default=None, validate=validate.Range(min=1, max=2**63 - 1)
+    )
 
 
 class RequestInSchema(RequestContentSchema):

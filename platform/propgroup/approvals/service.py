@@ -45,6 +45,7 @@ from propgroup.tenancy.slugs import tenant_slug
 
 TENANT_TZ = ZoneInfo("Asia/Shanghai")  # dates of delegations are the group's local dates
 CENT = Decimal("0.01")
+BIGINT_MAX = 2**63 - 1  # ids beyond it are in no table (and would be a database error)
 MAX_AMOUNT = Decimal("9999999999999999.99")
 PAYMENT_METHODS = ("cash", "transfer", "cheque")
 
@@ -159,8 +160,13 @@ def _check_lines(
 def _settled_advance(
     session: Session, requester_id: int, advance_id: int, claim_id: int | None
 ) -> ApprovalRequest:
-    """The paid advance of the same person that an expense claim reports (R-CASH-3)."""
-    advance = session.get(ApprovalRequest, advance_id)
+    """The paid advance of the same person that an expense claim reports (R-CASH-3), locked so
+    two claims cannot both take it."""
+    advance = (
+        session.get(ApprovalRequest, advance_id, with_for_update=True)
+        if 0 < advance_id <= BIGINT_MAX
+        else None
+    )
     if advance is None or advance.request_type != "advance" or advance.requester_id != requester_id:
         raise InvalidInput(
             f"request {advance_id} is not one of the requester's advances", code="bad_settlement"
@@ -213,8 +219,14 @@ def _checked_content(
         if request_type != "expense_claim":
             raise InvalidInput("only an expense claim reports an advance", code="bad_settlement")
         advance = _settled_advance(session, requester_id, settles_request_id, claim_id)
-        if business_kind is None and business_ended_on is None:
-            business_kind, business_ended_on = advance.business_kind, advance.business_ended_on
+        # The claim reports the advance's business: its deadline cannot be moved by the claim.
+        given = (business_kind, business_ended_on)
+        if given != (None, None) and given != (advance.business_kind, advance.business_ended_on):
+            raise InvalidInput(
+                "a claim reporting an advance keeps the advance's business and its day",
+                code="bad_business",
+            )
+        business_kind, business_ended_on = advance.business_kind, advance.business_ended_on
     deadlines.check_business(request_type, business_kind, business_ended_on, today())
     return checked, {
         "total_amount": line_total,
@@ -272,6 +284,18 @@ def _write_lines(session: Session, request: ApprovalRequest, lines: Sequence[Req
     session.flush()
 
 
+def _content_snapshot(request: ApprovalRequest) -> dict[str, Any]:
+    return {
+        "revision": request.revision,
+        "title": request.title,
+        "payee": request.payee,
+        "total": request.total_amount,
+        "business_kind": request.business_kind,
+        "business_ended_on": request.business_ended_on,
+        "settles_request_id": request.settles_request_id,
+    }
+
+
 def revise_request(
     session: Session,
     principal: Principal,
@@ -289,7 +313,7 @@ def revise_request(
     checked, fields = _checked_content(
         session, request.request_type, unit, principal.id, request.id, **content
     )
-    before = {"revision": request.revision, "title": request.title, "total": request.total_amount}
+    before = _content_snapshot(request)
     if request.status == "rejected":
         request.revision += 1
         request.status = "draft"
@@ -310,7 +334,7 @@ def revise_request(
         "approval_request",
         request.id,
         before=before,
-        after={"revision": request.revision, "title": title, "total": fields["total_amount"]},
+        after=_content_snapshot(request),
     )
     return request
 
@@ -755,8 +779,10 @@ def attach_voucher(
     filename: str,
     max_bytes: int,
 ) -> Document:
-    request = check_attach(session, principal, request_id)
-    return storage.upload_document(
+    """Stream the file in first, holding no lock; then lock the request and check again, so a
+    request decided meanwhile refuses it (the stored bytes are swept as an orphan)."""
+    request = read_request(session, principal, request_id)
+    document = storage.upload_document(
         session,
         store,
         principal,
@@ -768,10 +794,17 @@ def attach_voucher(
         entity_id=request.id,
         max_bytes=max_bytes,
     )
+    check_attach(session, principal, request_id)
+    return document
 
 
 def vouchers_of(session: Session, request: ApprovalRequest) -> list[Document]:
-    return storage.list_documents(session, VOUCHER_ENTITY, request.id)
+    """The requester's uploads for the request (nothing else counts as its voucher)."""
+    return [
+        document
+        for document in storage.list_documents(session, VOUCHER_ENTITY, request.id)
+        if document.uploaded_by == request.requester_id and document.unit_id == request.unit_id
+    ]
 
 
 # --- delegation ---------------------------------------------------------------------------
@@ -905,7 +938,7 @@ def visible_requests(
         )
     if submitted_from is not None:
         query = query.where(ApprovalRequest.submitted_at >= _local_midnight(submitted_from))
-    if submitted_to is not None:
+    if submitted_to is not None and submitted_to < date.max:
         next_day = _local_midnight(submitted_to + timedelta(days=1))
         query = query.where(ApprovalRequest.submitted_at < next_day)
     if amount_min is not None:

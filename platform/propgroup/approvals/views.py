@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 from propgroup.approvals import deadlines, inbox
 from propgroup.approvals import service as approvals
 from propgroup.approvals.forms import (
+    LINE_ROWS,
     ListFilter,
     RequestForm,
     check_business,
@@ -170,6 +171,13 @@ def refusal_message(error: DomainError) -> str:
             "advances."
         ),
         "already_settled": _("That advance is already reported by another claim."),
+        "business_out_of_range": _(
+            "The day the business ends is more than ten years ago or more than a year ahead."
+        ),
+        "form_too_small": _(
+            "This request has more lines, or budget lines, than the portal's form shows: change "
+            "it through the API so nothing is lost."
+        ),
         "not_payer": _("Only the paying cashier of this unit records the payment."),
         "segregation_of_duties": _("Who reviewed a request does not also pay it (R-ORG-3)."),
         "self_payment": _("Nobody pays their own request."),
@@ -286,7 +294,7 @@ def _save(form: RequestForm, units: list[Any], req: ApprovalRequest | None):
     content = {"title": form.title, "payee": form.payee, "lines": lines, **business}
     try:
         if req is None:
-            req = approvals.create_request(
+            saved = approvals.create_request(
                 session,
                 g.principal,
                 request_type=form.request_type,
@@ -294,17 +302,19 @@ def _save(form: RequestForm, units: list[Any], req: ApprovalRequest | None):
                 **content,
             )
         else:
-            req = approvals.revise_request(session, g.principal, req.id, **content)
+            saved = approvals.revise_request(session, g.principal, req.id, **content)
         if request.form.get("action") == "submit":
-            approvals.submit(session, g.principal, req.id)
-            flash(_("Request %(number)d was submitted for approval.", number=req.id), "info")
+            approvals.submit(session, g.principal, saved.id)
+            flash(_("Request %(number)d was submitted for approval.", number=saved.id), "info")
         else:
-            flash(_("Request %(number)d was saved as a draft.", number=req.id), "info")
+            flash(_("Request %(number)d was saved as a draft.", number=saved.id), "info")
     except DomainError as error:
-        session.rollback()
+        session.rollback()  # a request created just now is gone again: the form stays "new"
         form.refuse(refusal_message(error))
-        return _render_form(form, inbox.writable_units(session, g.principal), req, error.status)
-    return redirect(url_for(".detail", request_id=req.id), code=303)
+        if req is None:
+            units = inbox.writable_units(session, g.principal)
+        return _render_form(form, units, req, error.status)
+    return redirect(url_for(".detail", request_id=saved.id), code=303)
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -327,9 +337,12 @@ def edit(request_id: int):
     req = inbox.readable(session, g.principal, request_id)
     if req.requester_id != g.principal.id or req.status not in ("draft", "rejected"):
         return _refused(request_id, Forbidden("not editable now", code="not_editable"))
+    lines = approvals.lines_of(session, req)
+    if len(lines) > LINE_ROWS or any(line.budget_line for line in lines):
+        return _refused(request_id, InvalidInput("too much for the form", code="form_too_small"))
     units = [org.get_unit(session, req.unit_id)]
     if request.method == "GET":
-        form = RequestForm.from_request(req, approvals.lines_of(session, req))
+        form = RequestForm.from_request(req, lines)
         return _render_form(form, units, req)
     form = RequestForm.from_post(request.form)
     form.request_type, form.unit_id = req.request_type, str(req.unit_id)  # fixed once raised

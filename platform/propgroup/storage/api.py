@@ -34,7 +34,7 @@ def upload(query):
     if request.content_length is not None and request.content_length > limit:
         raise TooLarge(f"the file is larger than the {limit} byte limit", code="upload_too_large")
     session, principal = tenant_db(), current_principal()
-    service.check_upload(session, principal, query["unit_id"])
+    service.check_upload(session, principal, query["unit_id"], query["entity_type"])
     # No transaction stays open while the body streams in, however long that takes.
     session.commit()
     return service.upload_document(

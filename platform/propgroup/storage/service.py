@@ -225,8 +225,20 @@ def _unit_for(session: Session, unit_id: int | None) -> OrgUnit:
     return org.get_unit(session, unit_id) if unit_id is not None else org.get_root(session)
 
 
-def check_upload(session: Session, principal: Principal, unit_id: int) -> None:
-    """Refuse before a single byte is read."""
+# Documents of these entities are added only through their capability, which checks who may add
+# them and when (an approval request's vouchers: its requester, until it is decided).
+OWNED_ENTITY_TYPES = {"approval_request": "POST /api/approvals/<id>/attachments"}
+
+
+def check_upload(
+    session: Session, principal: Principal, unit_id: int, entity_type: str | None = None
+) -> None:
+    """Refuse before a single byte is read; ``entity_type`` is given by the generic upload."""
+    if entity_type in OWNED_ENTITY_TYPES:
+        raise InvalidInput(
+            f"documents of {entity_type} are added with {OWNED_ENTITY_TYPES[entity_type]}",
+            code="owned_entity_type",
+        )
     authorize(session, principal, "documents:write", _unit_for(session, unit_id))
 
 
