@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from sqlalchemy import ColumnElement, and_, select
+from sqlalchemy import ColumnElement, Select, and_, select
 from sqlalchemy.orm import aliased
 
 from propgroup.approvals.models import BUSINESS_KINDS, ApprovalRequest
@@ -73,20 +73,30 @@ def _due(kind: ColumnElement[str], ended_on: ColumnElement[date], day: date) -> 
     )
 
 
+def claims_naming(
+    advance_id: int | ColumnElement[int],
+    *,
+    reporting: bool = False,
+    but_not: int | None = None,
+) -> Select[tuple[int]]:
+    """SQL: the ids of the expense claims that name an advance, except withdrawn ones (one live
+    claim per advance), or only those that have reported it (``reporting``)."""
+    claim = aliased(ApprovalRequest)
+    query = select(claim.id).where(claim.settles_request_id == advance_id)
+    if reporting:
+        query = query.where(claim.status.in_(REPORTING_STATUSES))
+    else:
+        query = query.where(claim.status != "withdrawn")
+    if but_not is not None:
+        query = query.where(claim.id != but_not)
+    return query
+
+
 def overdue_advance(day: date) -> ColumnElement[bool]:
     """SQL over ``ApprovalRequest``: a paid advance, past its report day, that no claim reports."""
-    claim = aliased(ApprovalRequest)
-    reported = (
-        select(claim.id)
-        .where(
-            claim.settles_request_id == ApprovalRequest.id,
-            claim.status.in_(REPORTING_STATUSES),
-        )
-        .exists()
-    )
     return and_(
         ApprovalRequest.request_type == "advance",
         ApprovalRequest.status == "paid",
         _due(ApprovalRequest.business_kind, ApprovalRequest.business_ended_on, day),
-        ~reported,
+        ~claims_naming(ApprovalRequest.id, reporting=True).exists(),
     )

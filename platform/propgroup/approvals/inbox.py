@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from sqlalchemy import ColumnElement, Select, and_, any_, exists, false, func, not_, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from propgroup.approvals import service
+from propgroup.approvals import deadlines, service
 from propgroup.approvals.models import (
     ApprovalRequest,
     Delegation,
@@ -218,16 +218,9 @@ def reportable_advances(
     session: Session, principal: Principal, keep: ApprovalRequest | None = None
 ) -> list[ApprovalRequest]:
     """The principal's paid advances that no live claim reports yet (``keep``'s own stays)."""
-    claim = aliased(ApprovalRequest)
-    reported = (
-        select(claim.id)
-        .where(
-            claim.settles_request_id == ApprovalRequest.id,
-            claim.status != "withdrawn",
-            claim.id != (keep.id if keep is not None else 0),
-        )
-        .exists()
-    )
+    claimed = deadlines.claims_naming(
+        ApprovalRequest.id, but_not=keep.id if keep is not None else None
+    ).exists()
     return list(
         session.scalars(
             select(ApprovalRequest)
@@ -235,7 +228,7 @@ def reportable_advances(
                 ApprovalRequest.requester_id == principal.id,
                 ApprovalRequest.request_type == "advance",
                 ApprovalRequest.status == "paid",
-                ~reported,
+                ~claimed,
             )
             .order_by(ApprovalRequest.id)
         )

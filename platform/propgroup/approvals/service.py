@@ -48,6 +48,8 @@ CENT = Decimal("0.01")
 BIGINT_MAX = 2**63 - 1  # ids beyond it are in no table (and would be a database error)
 MAX_AMOUNT = Decimal("9999999999999999.99")
 PAYMENT_METHODS = ("cash", "transfer", "cheque")
+# The requester changes and (re)submits a request while it is a draft or returned to them.
+REVISABLE_STATUSES = ("draft", "rejected")
 
 
 def _may_act(principal: Principal) -> None:
@@ -176,13 +178,7 @@ def _settled_advance(
             f"advance {advance_id} is {advance.status}: only a paid advance is reported",
             code="bad_settlement",
         )
-    other = session.scalar(
-        select(ApprovalRequest.id).where(
-            ApprovalRequest.settles_request_id == advance_id,
-            ApprovalRequest.status != "withdrawn",
-            ApprovalRequest.id != (claim_id or 0),
-        )
-    )
+    other = session.scalar(deadlines.claims_naming(advance_id, but_not=claim_id))
     if other is not None:
         raise Conflict(
             f"advance {advance_id} is already reported by request {other}",
@@ -307,7 +303,7 @@ def revise_request(
 ) -> ApprovalRequest:
     """The requester rewrites a draft, or a returned request as its next revision (R-APR-4):
     the lines and decisions of earlier revisions stay as they were."""
-    request = _own_request(session, principal, request_id, ("draft", "rejected"), "changes")
+    request = _own_request(session, principal, request_id, REVISABLE_STATUSES, "changes")
     unit = org.get_unit(session, request.unit_id)
     authorize(session, principal, "approvals:write", unit)
     checked, fields = _checked_content(
@@ -415,7 +411,7 @@ def _overrun_lines(session: Session, unit: OrgUnit, lines: Sequence[RequestLine]
 
 def submit(session: Session, principal: Principal, request_id: int) -> ApprovalRequest:
     """Send a draft (or a rejected request, as a new revision) into its approval chain."""
-    request = _own_request(session, principal, request_id, ("draft", "rejected"), "submits")
+    request = _own_request(session, principal, request_id, REVISABLE_STATUSES, "submits")
     if request.status == "rejected":  # sent again unchanged: the next revision, same lines
         lines = lines_of(session, request)
         request.revision += 1

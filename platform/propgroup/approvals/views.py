@@ -335,7 +335,7 @@ def edit(request_id: int):
     """A draft, or a returned request as its next revision (R-APR-4); the requester only."""
     session = tenant_db()
     req = inbox.readable(session, g.principal, request_id)
-    if req.requester_id != g.principal.id or req.status not in ("draft", "rejected"):
+    if req.requester_id != g.principal.id or req.status not in approvals.REVISABLE_STATUSES:
         return _refused(request_id, Forbidden("not editable now", code="not_editable"))
     lines = approvals.lines_of(session, req)
     if len(lines) > LINE_ROWS or any(line.budget_line for line in lines):
@@ -394,7 +394,7 @@ def _detail_context(session: Session, req: ApprovalRequest) -> dict[str, Any]:
         "vouchers": approvals.vouchers_of(session, req),
         "report_due_on": deadlines.report_due_on(req.business_kind, req.business_ended_on),
         "advance_overdue": approvals.advance_overdue(session, req),
-        "can_edit": mine and req.status in ("draft", "rejected"),
+        "can_edit": mine and req.status in approvals.REVISABLE_STATUSES,
         "can_attach": mine and req.status in approvals.ATTACHABLE_STATUSES,
         "words": amount_in_words(req.total_amount),
         "revisions": [Revision(n, by_revision[n]) for n in sorted(by_revision)],
@@ -405,7 +405,7 @@ def _detail_context(session: Session, req: ApprovalRequest) -> dict[str, Any]:
         "current": inbox.current_step(session, req),
         "waiting": waiting,
         "acting_for": inbox.acting_for(session, me, req) if waiting else None,
-        "can_submit": mine and req.status in ("draft", "rejected"),
+        "can_submit": mine and req.status in approvals.REVISABLE_STATUSES,
         "can_withdraw": mine and req.status in ("draft", "in_approval", "rejected"),
         "can_pay": inbox.may_pay(session, me, req),
         "methods": METHOD_LABELS,
