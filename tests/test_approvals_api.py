@@ -10,12 +10,12 @@ import pytest
 from sqlalchemy import select
 
 from propgroup.approvals.models import ApprovalRequest
-from propgroup.config import get_settings
 from propgroup.db import tenant_session
 from propgroup.identity import service as identity
 from propgroup.identity.models import User
 from propgroup.org import service as org
 from propgroup.tenancy import service as tenancy
+from tests.support.api import api_caller, personal_tokens
 from tests.support.groups import PASSWORD, REQUESTER, provision_demo
 
 SCOPES = ["approvals:read", "approvals:write", "org:read", "documents:read", "documents:write"]
@@ -31,37 +31,12 @@ def group(control):
 @pytest.fixture(scope="module")
 def tokens(control, group):
     """A personal token for every person of the group."""
-    found = {}
-    with tenant_session(control, group.schema_name) as session:
-        for user in session.scalars(select(User)):
-            _, token = identity.create_api_client(
-                session,
-                tenant_slug=group.slug,
-                name=f"pat {user.login}",
-                scopes=SCOPES,
-                acting_user=user,
-            )
-            found[user.login] = {"Authorization": f"Bearer {token}"}
-        session.commit()
-    return found
+    return personal_tokens(control, group, SCOPES)
 
 
 @pytest.fixture
 def api(control, group):
-    get_settings.cache_clear()
-    from propgroup.app import create_app
-
-    client = create_app({"TESTING": True}).test_client()
-
-    def call(method, path, who, base=None, **kwargs):
-        return client.open(
-            f"/t/{group.slug}/api{base or '/approvals' + path}",
-            method=method,
-            headers={**who, **kwargs.pop("headers", {})},
-            **kwargs,
-        )
-
-    return call
+    return api_caller(group, "/approvals")
 
 
 def _unit(control, group, code):

@@ -13,7 +13,6 @@ import pytest
 from sqlalchemy import func, select
 
 from propgroup.approvals import service as approvals
-from propgroup.approvals.budget import NoBudgets, use_budget_checker
 from propgroup.approvals.models import ApprovalRequest, Payment, RequestStep
 from propgroup.approvals.words import amount_in_words, words_match
 from propgroup.audit.models import AuditEvent
@@ -24,6 +23,7 @@ from propgroup.identity.models import User
 from propgroup.identity.principals import Principal
 from propgroup.org import service as org
 from propgroup.tenancy import service as tenancy
+from tests.support.budgets import approved_plan
 from tests.support.groups import PASSWORD, provision_demo
 
 SMALL = ["branch_accountant", "branch_head"]
@@ -350,43 +350,46 @@ def test_unknown_budget_line_is_refused_r_apr_7(db):
         )
 
 
-class FixedBudget:
-    """A budgets implementation with one line: 100.00 left on B-1."""
+def office_budget(session, yearly="100.00"):
+    """SH-XTD's expense plan in force this year: ``yearly`` on office costs (办公费)."""
+    approved_plan(
+        session,
+        "SH-XTD",
+        approvals.today().year,
+        "expense",
+        {"ADM-OFFICE": yearly},
+        by="li.kuaiji",
+    )
 
-    def remaining(self, session, unit, budget_line):
-        return Decimal("100.00") if budget_line == "B-1" else None
+
+def office_claim(session, amount):
+    return approvals.create_request(
+        session,
+        person(session, "qian.staff"),
+        request_type="expense_claim",
+        unit_id=org.get_unit_by_code(session, "SH-XTD").id,
+        title="t",
+        payee="p",
+        lines=[
+            {
+                "category": "office",
+                "description": "d",
+                "amount": amount,
+                "budget_line": "ADM-OFFICE",
+            }
+        ],
+    )
 
 
 def test_overrun_is_flagged_and_adds_the_policy_step_r_apr_7(db):
-    use_budget_checker(FixedBudget())
-    try:
-
-        def claim(amount):
-            return approvals.create_request(
-                db,
-                person(db, "qian.staff"),
-                request_type="expense_claim",
-                unit_id=org.get_unit_by_code(db, "SH-XTD").id,
-                title="t",
-                payee="p",
-                lines=[
-                    {
-                        "category": "office",
-                        "description": "d",
-                        "amount": amount,
-                        "budget_line": "B-1",
-                    }
-                ],
-            )
-
-        within, over = claim("100.00"), claim("100.01")
-        for request in (within, over):
-            approvals.submit(db, person(db, "qian.staff"), request.id)
-        assert not within.budget_overrun and chain_roles(db, within) == SMALL
-        assert over.budget_overrun and chain_roles(db, over) == [*SMALL, "finance_director"]
-        assert approvals.steps_of(db, over)[-1].reason == "budget_overrun"
-    finally:
-        use_budget_checker(NoBudgets())
+    office_budget(db)
+    within = office_claim(db, "100.00")
+    approvals.submit(db, person(db, "qian.staff"), within.id)
+    over = office_claim(db, "0.01")  # the first one holds all 100.00 of the line
+    approvals.submit(db, person(db, "qian.staff"), over.id)
+    assert not within.budget_overrun and chain_roles(db, within) == SMALL
+    assert over.budget_overrun and chain_roles(db, over) == [*SMALL, "finance_director"]
+    assert approvals.steps_of(db, over)[-1].reason == "budget_overrun"
 
 
 def test_policy_with_a_gap_or_overlap_is_refused_r_apr_2(db):
@@ -556,30 +559,12 @@ def test_a_read_only_personal_token_cannot_act_on_approvals(db):
 
 
 def test_an_overrun_on_the_top_band_does_not_ask_the_same_signer_twice_r_apr_7(db):
-    use_budget_checker(FixedBudget())
-    try:
-        request = approvals.create_request(
-            db,
-            person(db, "qian.staff"),
-            request_type="expense_claim",
-            unit_id=org.get_unit_by_code(db, "SH-XTD").id,
-            title="t",
-            payee="p",
-            lines=[
-                {
-                    "category": "works",
-                    "description": "d",
-                    "amount": "250000.00",
-                    "budget_line": "B-1",
-                }
-            ],
-        )
-        approvals.submit(db, person(db, "qian.staff"), request.id)
-        assert request.budget_overrun and chain_roles(db, request) == LARGE
-        walk(db, request)
-        assert request.status == "approved"
-    finally:
-        use_budget_checker(NoBudgets())
+    office_budget(db)
+    request = office_claim(db, "250000.00")
+    approvals.submit(db, person(db, "qian.staff"), request.id)
+    assert request.budget_overrun and chain_roles(db, request) == LARGE
+    walk(db, request)
+    assert request.status == "approved"
 
 
 def test_a_total_beyond_the_money_column_is_refused_not_a_crash(db):

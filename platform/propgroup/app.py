@@ -32,6 +32,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from propgroup.api.auth import init_api_auth_after_tenancy, init_api_auth_before_tenancy
     from propgroup.approvals.api import blp as approvals_api
     from propgroup.audit.web import init_refusal_audit
+    from propgroup.budgets.api import blp as budgets_api
     from propgroup.jobs.api import blp as jobs_api
     from propgroup.ops.api import blp as health
     from propgroup.ops.request_id import init_request_id
@@ -56,4 +57,5 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     api.register_blueprint(jobs_api)
     api.register_blueprint(documents_api)
     api.register_blueprint(approvals_api)
+    api.register_blueprint(budgets_api)
     return app

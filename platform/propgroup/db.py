@@ -12,13 +12,14 @@ import threading
 import time
 from functools import lru_cache
 
-from sqlalchemy import Connection, Engine, MetaData, create_engine, event, text
+from sqlalchemy import Connection, Engine, MetaData, Numeric, create_engine, event, text
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Session
 
 from propgroup.config import sqlalchemy_url
 
 TENANT_PLACEHOLDER = "tenant"
+MONEY = Numeric(18, 2)  # every amount of money: exact, to the cent
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",

@@ -3,6 +3,7 @@
 from propgroup.api import models as api_models
 from propgroup.approvals import models as approvals_models
 from propgroup.audit import models as audit_models
+from propgroup.budgets import models as budgets_models
 from propgroup.identity import models as identity_models
 from propgroup.jobs import models as jobs_models
 from propgroup.org import models as org_models
@@ -13,6 +14,7 @@ __all__ = [
     "api_models",
     "approvals_models",
     "audit_models",
+    "budgets_models",
     "identity_models",
     "jobs_models",
     "org_models",

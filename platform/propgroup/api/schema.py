@@ -14,6 +14,7 @@ from typing import Any, NamedTuple
 
 import marshmallow
 from marshmallow import fields, missing
+from sqlalchemy import inspect
 
 # Field classes (exactly these, not subclasses) whose output is their input for these types.
 _PLAIN_TYPES: dict[type[fields.Field], type] = {
@@ -79,3 +80,10 @@ class Schema(marshmallow.Schema):
             if value is not missing:
                 out[key] = value
         return out
+
+
+def columns_of(row: object) -> dict[str, Any]:
+    """A mapped object's column values, to dump alongside what an endpoint adds to them."""
+    return {
+        attribute.key: getattr(row, attribute.key) for attribute in inspect(row).mapper.column_attrs
+    }

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from flask import request
-from sqlalchemy import inspect
 
 from propgroup.api import Blueprint
 from propgroup.api.auth import current_principal
 from propgroup.api.idempotency import idempotent
 from propgroup.api.pagination import MAX_PAGE_SIZE, Selection, SelectPage
+from propgroup.api.schema import columns_of
 from propgroup.approvals import service
 from propgroup.approvals.schemas import (
     AttachmentQuerySchema,
@@ -37,11 +37,8 @@ blp = Blueprint("approvals", __name__, url_prefix="/api/approvals", description=
 def _detail(req):
     session = tenant_db()
     lines = service.lines_of(session, req)
-    columns = {
-        attribute.key: getattr(req, attribute.key) for attribute in inspect(req).mapper.column_attrs
-    }
     return {
-        **columns,
+        **columns_of(req),
         "amount_in_words": amount_in_words(req.total_amount),
         "lines": lines,
         "line_history": (

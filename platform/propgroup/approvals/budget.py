@@ -1,37 +1,32 @@
 """The budget check approvals call at save and submit (R-APR-7: control cost at the source).
 
-The budgets capability implements ``BudgetChecker``; until it lands, ``NoBudgets`` is used and
-every budget line is unknown, so requests can only be saved without one.
+The budgets capability answers it (``propgroup.budgets.checker``); it is found by name when
+first asked, because budgets is built on approvals and approvals never imports it.
 """
 
 from __future__ import annotations
 
 from decimal import Decimal
+from functools import cache
+from importlib import import_module
 from typing import Protocol
 
 from sqlalchemy.orm import Session
 
 from propgroup.org.models import OrgUnit
 
+CHECKER = "propgroup.budgets.checker:PlannedBudgets"
+
 
 class BudgetChecker(Protocol):
-    def remaining(self, session: Session, unit: OrgUnit, budget_line: str) -> Decimal | None:
-        """What is left on the line for this unit now; None when the line does not exist."""
+    def remaining(
+        self, session: Session, unit: OrgUnit, budget_line: str, *, hold: bool = False
+    ) -> Decimal | None:
+        """What is left on the line for this unit now; None when the line does not exist.
+        ``hold``: lock the line until the transaction ends (submission takes from it)."""
 
 
-class NoBudgets:
-    def remaining(self, session: Session, unit: OrgUnit, budget_line: str) -> Decimal | None:
-        return None
-
-
-_checker: BudgetChecker = NoBudgets()
-
-
+@cache
 def budget_checker() -> BudgetChecker:
-    return _checker
-
-
-def use_budget_checker(checker: BudgetChecker) -> None:
-    """Installed once by the budgets capability at start-up."""
-    global _checker
-    _checker = checker
+    module, name = CHECKER.split(":")
+    return getattr(import_module(module), name)()

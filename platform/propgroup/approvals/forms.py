@@ -9,19 +9,20 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
-from propgroup.approvals import service as approvals
+from propgroup import money
 from propgroup.approvals.models import (
     BUSINESS_KINDS,
     REQUEST_STATUSES,
     ApprovalRequest,
     RequestLine,
 )
-from propgroup.approvals.policy import REQUEST_TYPES
+from propgroup.approvals.policy import ALL_REQUEST_TYPES, REQUEST_TYPES
 from propgroup.approvals.words import amount_in_words
 
 LINE_ROWS = 5  # the paper form's fixed table; blank rows are ignored
@@ -93,22 +94,19 @@ class RequestForm:
         self.invalid.update(fields)
 
 
+_AMOUNT_PROBLEMS = {
+    money.NOT_A_NUMBER: _l("the amount is not a number"),
+    money.NOT_POSITIVE: _l("the amount must be more than 0"),
+    money.NEGATIVE: _l("the amount must be more than 0"),
+    money.TOO_LARGE: _l("the amount is too large"),
+    money.TOO_PRECISE: _l("the amount has more than 2 decimals (fen)"),
+}
+
+
 def parse_amount(raw: str, *, allow_zero: bool = False) -> Decimal | str:
     """A positive amount with at most 2 decimals, else the reason in the reader's language."""
-    text = _SEPARATORS.sub("", raw)
-    try:
-        amount = Decimal(text)
-    except InvalidOperation:
-        return _("the amount is not a number")
-    if not amount.is_finite():
-        return _("the amount is not a number")
-    if amount < 0 or (amount == 0 and not allow_zero):
-        return _("the amount must be more than 0")
-    if amount > approvals.MAX_AMOUNT:  # before quantize, which fails on huge exponents
-        return _("the amount is too large")
-    if amount != amount.quantize(approvals.CENT):
-        return _("the amount has more than 2 decimals (fen)")
-    return amount.quantize(approvals.CENT)
+    checked = money.amount_problem(_SEPARATORS.sub("", raw), allow_zero=allow_zero)
+    return str(_AMOUNT_PROBLEMS[checked]) if isinstance(checked, str) else checked
 
 
 def check_business(form: RequestForm) -> dict[str, Any]:
@@ -190,7 +188,7 @@ def check_form(form: RequestForm, units: dict[str, Any]) -> list[dict[str, Any]]
             )
     if all(line.blank for line in form.lines):
         form.refuse(_("Fill in at least one line."), "category_0", "description_0", "amount_0")
-    if sum((line["amount"] for line in lines), Decimal(0)) > approvals.MAX_AMOUNT:
+    if sum((line["amount"] for line in lines), Decimal(0)) > money.MAX_AMOUNT:
         form.refuse(_("The total is too large."))
     return lines
 
@@ -203,7 +201,7 @@ def form_total(form: RequestForm) -> Decimal | None:
 
 
 def in_words(total: Decimal | None) -> str | None:
-    return amount_in_words(total) if total is not None and total <= approvals.MAX_AMOUNT else None
+    return amount_in_words(total) if total is not None and total <= money.MAX_AMOUNT else None
 
 
 @dataclass
@@ -224,7 +222,7 @@ class ListFilter:
 
     def _check(self) -> None:
         values, query = self.values, self.query
-        if values["request_type"] in REQUEST_TYPES:
+        if values["request_type"] in ALL_REQUEST_TYPES:
             query["request_type"] = values["request_type"]
         if values["status"] in REQUEST_STATUSES:
             query["status"] = values["status"]

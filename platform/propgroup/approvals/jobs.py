@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from propgroup.approvals import service
 from propgroup.approvals.links import DecisionLink, sign_link
 from propgroup.approvals.models import ApprovalRequest
-from propgroup.approvals.policy import REQUEST_TYPES
+from propgroup.approvals.policy import ALL_REQUEST_TYPES
 from propgroup.approvals.words import amount_in_words
 from propgroup.config import get_settings
 from propgroup.jobs.registry import tenant_job
@@ -52,7 +52,7 @@ def notify_step(
     ):
         return 0
     secret = get_settings().secret_key
-    kind = REQUEST_TYPES.get(request.request_type, request.request_type)
+    kind = ALL_REQUEST_TYPES.get(request.request_type, request.request_type)
     sent = 0
     for person in service.people_who_may_decide(session, request):
         links = {

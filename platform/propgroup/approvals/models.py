@@ -15,7 +15,6 @@ from sqlalchemy import (
     Identity,
     Index,
     Integer,
-    Numeric,
     String,
     Text,
     UniqueConstraint,
@@ -24,9 +23,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from propgroup.db import TenantBase
+from propgroup.db import MONEY, TenantBase
 
-MONEY = Numeric(18, 2)
 REQUEST_STATUSES = ("draft", "in_approval", "approved", "rejected", "withdrawn", "paid")
 BUSINESS_KINDS = ("local", "travel")  # 市内办事 / 外埠办事 (R-CASH-3)
 

@@ -16,7 +16,10 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from propgroup.errors import InvalidInput
 from propgroup.identity.roles import ROLES
 
+# Raised by people; the subject types by the capability whose record they approve (subjects.py).
 REQUEST_TYPES = {"expense_claim": "报销单", "advance": "借款单", "supplier_payment": "付款申请"}
+SUBJECT_TYPES = {"budget_plan": "预算申报"}
+ALL_REQUEST_TYPES = {**REQUEST_TYPES, **SUBJECT_TYPES}
 REQUESTING_UNIT_KINDS = ("branch", "region", "hq")
 LEVELS = ("unit", "region", "hq")
 
@@ -29,7 +32,7 @@ class StepSchema(Schema):
 
 class RuleSchema(Schema):
     request_types = fields.List(
-        fields.String(validate=validate.OneOf(list(REQUEST_TYPES))),
+        fields.String(validate=validate.OneOf(list(ALL_REQUEST_TYPES))),
         required=True,
         validate=validate.Length(min=1),
     )
@@ -102,8 +105,8 @@ def rule_for(
             above, up_to = Decimal(rule["above"]), rule["up_to"]
             if amount > above and (up_to is None or amount <= Decimal(up_to)):
                 return rule
+    kind = ALL_REQUEST_TYPES.get(request_type, request_type)
     raise InvalidInput(
-        f"the approval policy has no rule for a {REQUEST_TYPES.get(request_type, request_type)} "
-        f"of {amount} at a {unit_kind}",
+        f"the approval policy has no rule for a {kind} of {amount} at a {unit_kind}",
         code="no_policy_rule",
     )

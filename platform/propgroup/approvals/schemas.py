@@ -11,7 +11,7 @@ from marshmallow.utils import get_value
 from propgroup.api.schema import Schema
 from propgroup.approvals import deadlines
 from propgroup.approvals.models import BUSINESS_KINDS, REQUEST_STATUSES
-from propgroup.approvals.policy import REQUEST_TYPES
+from propgroup.approvals.policy import ALL_REQUEST_TYPES, REQUEST_TYPES
 from propgroup.approvals.service import PAYMENT_METHODS
 from propgroup.storage.schemas import DocumentSchema
 
@@ -122,7 +122,7 @@ def _in_cents(amount: Decimal) -> None:
 
 class RequestQuerySchema(Schema):
     status = fields.String(validate=validate.OneOf(REQUEST_STATUSES))
-    request_type = fields.String(validate=validate.OneOf(list(REQUEST_TYPES)))
+    request_type = fields.String(validate=validate.OneOf(list(ALL_REQUEST_TYPES)))
     unit_id = fields.Integer(validate=validate.Range(min=1))
     mine = fields.Boolean(load_default=False)
     overdue = fields.Boolean(load_default=False)

@@ -27,8 +27,16 @@ from propgroup.approvals.models import (
     RequestLine,
     RequestStep,
 )
-from propgroup.approvals.policy import REQUEST_TYPES, parse_policy, rule_for, stored_form
+from propgroup.approvals.policy import (
+    ALL_REQUEST_TYPES,
+    REQUEST_TYPES,
+    SUBJECT_TYPES,
+    parse_policy,
+    rule_for,
+    stored_form,
+)
 from propgroup.approvals.sla import due_after
+from propgroup.approvals.subjects import tell_owner
 from propgroup.approvals.words import words_match
 from propgroup.audit.service import record
 from propgroup.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -36,6 +44,7 @@ from propgroup.identity.authz import authorize, holds_role, visible_units
 from propgroup.identity.models import RoleAssignment, User
 from propgroup.identity.principals import SYSTEM, Principal
 from propgroup.jobs.service import enqueue
+from propgroup.money import to_money
 from propgroup.org import service as org
 from propgroup.org.models import OrgUnit
 from propgroup.storage import service as storage
@@ -44,9 +53,7 @@ from propgroup.storage.models import Document
 from propgroup.tenancy.slugs import tenant_slug
 
 TENANT_TZ = ZoneInfo("Asia/Shanghai")  # dates of delegations are the group's local dates
-CENT = Decimal("0.01")
 BIGINT_MAX = 2**63 - 1  # ids beyond it are in no table (and would be a database error)
-MAX_AMOUNT = Decimal("9999999999999999.99")
 PAYMENT_METHODS = ("cash", "transfer", "cheque")
 # The requester changes and (re)submits a request while it is a draft or returned to them.
 REVISABLE_STATUSES = ("draft", "rejected")
@@ -114,18 +121,6 @@ def current_policy(session: Session) -> PolicyVersion:
 # --- drafting -----------------------------------------------------------------------------
 
 
-def _money(value: object, field: str) -> Decimal:
-    try:
-        amount = Decimal(str(value))
-    except ArithmeticError as exc:
-        raise InvalidInput(f"{field} is not an amount", code="bad_amount") from exc
-    if not amount.is_finite() or amount <= 0 or amount > MAX_AMOUNT:
-        raise InvalidInput(f"{field} must be more than 0 and finite", code="bad_amount")
-    if amount != amount.quantize(CENT):
-        raise InvalidInput(f"{field} has more than 2 decimals", code="bad_amount")
-    return amount.quantize(CENT)
-
-
 def _requesting_unit(session: Session, unit_id: int) -> OrgUnit:
     unit = org.get_unit(session, unit_id)
     if unit.kind == "department":
@@ -142,7 +137,7 @@ def _check_lines(
         raise InvalidInput("a request needs at least one line", code="no_lines")
     checked = []
     for index, line in enumerate(lines):
-        amount = _money(line.get("amount"), f"lines[{index}].amount")
+        amount = to_money(line.get("amount"), f"lines[{index}].amount")
         budget_line = line.get("budget_line")
         if budget_line and budget_checker().remaining(session, unit, budget_line) is None:
             raise InvalidInput(
@@ -204,8 +199,8 @@ def _checked_content(
 ) -> tuple[list[RequestLine], dict[str, Any]]:
     """What a draft says, checked as a whole before anything is written."""
     checked = _check_lines(session, unit, lines)
-    line_total = _money(sum((line.amount for line in checked), Decimal("0.00")), "the total")
-    if total is not None and _money(total, "total") != line_total:
+    line_total = to_money(sum((line.amount for line in checked), Decimal("0.00")), "the total")
+    if total is not None and to_money(total, "total") != line_total:
         raise InvalidInput(f"the lines add up to {line_total}, not {total}", code="total_mismatch")
     if amount_in_words is not None and not words_match(line_total, amount_in_words):
         raise InvalidInput(
@@ -240,12 +235,15 @@ def create_request(
     unit_id: int,
     title: str,
     payee: str,
+    by_owner: bool = False,
     **content: Any,
 ) -> ApprovalRequest:
     """A draft request (报销单 …) by a person, checked before anything is written; ``content``
-    is what ``_checked_content`` takes (lines, total, amount in words, business dates)."""
+    is what ``_checked_content`` takes (lines, total, amount in words, business dates).
+    ``by_owner``: raised by the capability that owns a subject type (subjects.py)."""
     _may_act(principal)
-    if request_type not in REQUEST_TYPES:
+    if request_type not in (SUBJECT_TYPES if by_owner else REQUEST_TYPES):
+        _refuse_subject(request_type)
         raise InvalidInput(f"unknown request type {request_type!r}", code="bad_request_type")
     unit = _requesting_unit(session, unit_id)
     authorize(session, principal, "approvals:write", unit)
@@ -299,11 +297,14 @@ def revise_request(
     *,
     title: str,
     payee: str,
+    by_owner: bool = False,
     **content: Any,
 ) -> ApprovalRequest:
     """The requester rewrites a draft, or a returned request as its next revision (R-APR-4):
     the lines and decisions of earlier revisions stay as they were."""
-    request = _own_request(session, principal, request_id, REVISABLE_STATUSES, "changes")
+    request = _own_request(
+        session, principal, request_id, REVISABLE_STATUSES, "changes", by_owner=by_owner
+    )
     unit = org.get_unit(session, request.unit_id)
     authorize(session, principal, "approvals:write", unit)
     checked, fields = _checked_content(
@@ -347,12 +348,30 @@ def _locked(session: Session, request_id: int) -> ApprovalRequest:
     return request
 
 
+def _refuse_subject(request_type: str) -> None:
+    if request_type in SUBJECT_TYPES:
+        raise Conflict(
+            f"a {SUBJECT_TYPES[request_type]} is raised, changed, submitted and withdrawn "
+            "through the record it approves, not here",
+            code="subject_request",
+        )
+
+
 def _own_request(
-    session: Session, principal: Principal, request_id: int, allowed: Sequence[str], doing: str
+    session: Session,
+    principal: Principal,
+    request_id: int,
+    allowed: Sequence[str],
+    doing: str,
+    *,
+    by_owner: bool = False,
 ) -> ApprovalRequest:
-    """The request, locked, when the principal is its requester and it is in an allowed state."""
+    """The request, locked, when the principal is its requester and it is in an allowed state;
+    a subject type's request only when its owning capability asks (``by_owner``)."""
     request = _locked(session, request_id)
     _may_act(principal)
+    if not by_owner:
+        _refuse_subject(request.request_type)
     if principal.id != request.requester_id:
         raise Forbidden(f"only the requester {doing} a request", code="not_requester")
     if request.status not in allowed:
@@ -400,8 +419,8 @@ def _overrun_lines(session: Session, unit: OrgUnit, lines: Sequence[RequestLine]
         if line.budget_line:
             asked[line.budget_line] += line.amount
     over = []
-    for budget_line, amount in sorted(asked.items()):
-        remaining = budget_checker().remaining(session, unit, budget_line)
+    for budget_line, amount in sorted(asked.items()):  # sorted: locks in one order
+        remaining = budget_checker().remaining(session, unit, budget_line, hold=True)
         if remaining is None:
             raise InvalidInput(f"unknown budget line {budget_line!r}", code="unknown_budget_line")
         if amount > remaining:
@@ -409,9 +428,13 @@ def _overrun_lines(session: Session, unit: OrgUnit, lines: Sequence[RequestLine]
     return over
 
 
-def submit(session: Session, principal: Principal, request_id: int) -> ApprovalRequest:
+def submit(
+    session: Session, principal: Principal, request_id: int, *, by_owner: bool = False
+) -> ApprovalRequest:
     """Send a draft (or a rejected request, as a new revision) into its approval chain."""
-    request = _own_request(session, principal, request_id, REVISABLE_STATUSES, "submits")
+    request = _own_request(
+        session, principal, request_id, REVISABLE_STATUSES, "submits", by_owner=by_owner
+    )
     if request.status == "rejected":  # sent again unchanged: the next revision, same lines
         lines = lines_of(session, request)
         request.revision += 1
@@ -570,6 +593,8 @@ def decide(
         request.current_step = step + 1
         _announce(session, request)
     session.flush()
+    if request.status != "in_approval":
+        tell_owner(session, request)
     record(
         session,
         _with_delegator(session, principal, acting_for),
@@ -594,15 +619,23 @@ def _with_delegator(session: Session, principal: Principal, acting_for: int | No
     )
 
 
-def withdraw(session: Session, principal: Principal, request_id: int) -> ApprovalRequest:
+def withdraw(
+    session: Session, principal: Principal, request_id: int, *, by_owner: bool = False
+) -> ApprovalRequest:
     request = _own_request(
-        session, principal, request_id, ("draft", "in_approval", "rejected"), "withdraws"
+        session,
+        principal,
+        request_id,
+        ("draft", "in_approval", "rejected"),
+        "withdraws",
+        by_owner=by_owner,
     )
     request.status, request.current_step = "withdrawn", None
     for step in steps_of(session, request, request.revision):
         if step.status == "pending":
             step.status = "cancelled"  # never reached, and never will be
     session.flush()
+    tell_owner(session, request)
     record(session, principal, "approvals.withdrawn", "approval_request", request.id)
     return request
 
@@ -617,6 +650,10 @@ def pay(
         raise InvalidInput("a cheque payment needs the cheque number", code="cheque_number")
     _may_act(principal)
     request = _locked(session, request_id)
+    if request.request_type in SUBJECT_TYPES:
+        raise Conflict(
+            f"a {SUBJECT_TYPES[request.request_type]} is approved, never paid", code="not_payable"
+        )
     if request.status == "paid":
         raise Conflict(
             "this request has been paid already", code="already_paid", errors=_state(request)
@@ -819,7 +856,7 @@ def delegate(
     _may_act(principal)
     if ends_on < starts_on:
         raise InvalidInput("a delegation ends on or after its start", code="bad_dates")
-    unknown = sorted(set(request_types or ()) - set(REQUEST_TYPES))
+    unknown = sorted(set(request_types or ()) - set(ALL_REQUEST_TYPES))
     if unknown:
         raise InvalidInput(f"unknown request types {unknown}", code="bad_request_type")
     stand_in = session.scalar(select(User).where(User.login == delegate_login, User.active))

@@ -42,7 +42,7 @@ from propgroup.approvals.forms import (
     parse_day,
 )
 from propgroup.approvals.models import ApprovalRequest
-from propgroup.approvals.policy import REQUEST_TYPES
+from propgroup.approvals.policy import ALL_REQUEST_TYPES, REQUEST_TYPES
 from propgroup.approvals.words import amount_in_words
 from propgroup.errors import DomainError, Forbidden, InvalidInput
 from propgroup.org import service as org
@@ -88,7 +88,7 @@ TABS = {
 
 
 def type_label(request_type: str) -> str:
-    return str(TYPE_LABELS.get(request_type, REQUEST_TYPES.get(request_type, request_type)))
+    return str(TYPE_LABELS.get(request_type, ALL_REQUEST_TYPES.get(request_type, request_type)))
 
 
 def status_label(status: str) -> str:
@@ -255,7 +255,7 @@ def index():
         "counts": counts,
         "limit": LIST_LIMIT,
         "filters": filters,
-        "request_types": list(REQUEST_TYPES),
+        "request_types": list(ALL_REQUEST_TYPES),
         "statuses": STATUS_LABELS,
     }
     context.update(_rows(session, shown))
@@ -642,7 +642,7 @@ def delegations():
         "approvals/delegations.html",
         values=values,
         errors=errors,
-        request_types=list(REQUEST_TYPES),
+        request_types=list(ALL_REQUEST_TYPES),
         rows=inbox.delegations_of(session, g.principal),
         today=today,
         me=g.principal.id,

@@ -3,19 +3,28 @@ its actions over that unit's whole subtree. API client scopes use the same actio
 
 from __future__ import annotations
 
-READ_ALL = frozenset({"org:read", "documents:read", "audit:read", "approvals:read"})
+READ_ALL = frozenset({"org:read", "documents:read", "audit:read", "approvals:read", "budgets:read"})
 STAFF = READ_ALL | {"documents:write", "approvals:write"}
+# Plans are compiled by finance and the unit's heads (7.4 由财务部牵头组织编制); not the cashier.
+PLANNERS = STAFF | {"budgets:write"}
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
-    "branch_accountant": STAFF,
-    "branch_head": STAFF,
+    "branch_accountant": PLANNERS,
+    "branch_head": PLANNERS,
     "cashier": STAFF,
-    "department_head": STAFF,
-    "regional_finance": STAFF,
-    "regional_gm": STAFF,
-    "finance_director": STAFF,
-    "group_admin": STAFF
-    | {"org:write", "users:manage", "clients:manage", "jobs:manage", "approvals:admin"},
+    "department_head": PLANNERS,
+    "regional_finance": PLANNERS,
+    "regional_gm": PLANNERS,
+    "finance_director": PLANNERS | {"budgets:admin"},
+    "group_admin": PLANNERS
+    | {
+        "org:write",
+        "users:manage",
+        "clients:manage",
+        "jobs:manage",
+        "approvals:admin",
+        "budgets:admin",
+    },
     "auditor": READ_ALL,  # 审计: read-only everywhere it is assigned
     "partner_client": frozenset(),  # acts only through an API client's scopes
 }

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from propgroup.approvals import service as approvals
 from propgroup.approvals.policy import stored_form
 from propgroup.audit.service import write_pending
+from propgroup.budgets.categories import install_chart
 from propgroup.db import bind_tenant, tenant_session
 from propgroup.errors import Conflict, Forbidden, InvalidInput, NotFound
 from propgroup.identity import service as identity
@@ -130,6 +131,7 @@ def load_group_data(
                     name=department["name"],
                     parent=unit,
                 )
+    install_chart(session, template["budgets"]["categories"])
     if template.get("approvals"):
         approvals.install_policy(
             session, stored_form(template["approvals"]), note="from the template"

@@ -1,0 +1,25 @@
+"""Request types another capability raises for a record of its own (a budget plan's version).
+
+The engine runs their chains like any other request's, but nobody raises or edits them by hand
+and nothing is paid: the owning capability writes them, and is told in the same transaction when
+one is approved, returned or withdrawn. Owners are named as ``module:function`` so approvals
+never imports the capabilities built on top of it.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+
+from sqlalchemy.orm import Session
+
+from propgroup.approvals.models import ApprovalRequest
+
+_OWNERS = {"budget_plan": "propgroup.budgets.service:plan_request_settled"}
+
+
+def tell_owner(session: Session, request: ApprovalRequest) -> None:
+    """Hand a subject request's outcome (approved, rejected, withdrawn) to its capability."""
+    owner = _OWNERS.get(request.request_type)
+    if owner is not None:
+        module, function = owner.split(":")
+        getattr(import_module(module), function)(session, request)

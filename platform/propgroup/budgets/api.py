@@ -1,0 +1,221 @@
+"""``/api/budgets``: the chart, seasons, plans and their versions, actuals, plan vs actual."""
+
+from __future__ import annotations
+
+from flask import request
+
+from propgroup.api import Blueprint
+from propgroup.api.auth import current_principal
+from propgroup.api.idempotency import idempotent
+from propgroup.api.pagination import MAX_PAGE_SIZE, Selection, SelectPage
+from propgroup.api.schema import columns_of
+from propgroup.budgets import actuals, checker, figures, ledger, seasons, service
+from propgroup.budgets.categories import chart, create_category
+from propgroup.budgets.schemas import (
+    ActualSchema,
+    CategoryInSchema,
+    CategorySchema,
+    ChangeSchema,
+    FiguresQuerySchema,
+    FiguresSchema,
+    ImportQuerySchema,
+    ImportSchema,
+    IncomeInSchema,
+    LinesInSchema,
+    PlanDetailSchema,
+    PlanInSchema,
+    PlanQuerySchema,
+    PlanSchema,
+    ProgressSchema,
+    RemainingQuerySchema,
+    RemainingSchema,
+    RevisionInSchema,
+    SeasonInSchema,
+    SeasonSchema,
+    TargetInSchema,
+    TargetSchema,
+    VersionDetailSchema,
+)
+from propgroup.errors import TooLarge
+from propgroup.storage.settings import max_upload_bytes
+from propgroup.tenancy.middleware import tenant_db
+
+blp = Blueprint("budgets", __name__, url_prefix="/api/budgets", description="Budgets and plans")
+
+
+def _version(version):
+    return {**columns_of(version), "lines": service.lines_of(tenant_db(), version.id)}
+
+
+@blp.route("/categories")
+@blp.response(200, CategorySchema(many=True))
+def categories():
+    """The chart of budget categories (预算科目); leaves are the budget lines."""
+    return chart(tenant_db())
+
+
+@blp.route("/categories", methods=["POST"])
+@idempotent
+@blp.arguments(CategoryInSchema)
+@blp.response(201, CategorySchema)
+def add_category(data):
+    """A new category: a top one names its plan kind and side, one below takes its parent's."""
+    return create_category(tenant_db(), current_principal(), **data)
+
+
+@blp.route("/seasons", methods=["POST"])
+@idempotent
+@blp.arguments(SeasonInSchema)
+@blp.response(201, SeasonSchema)
+def open_season(data):
+    return seasons.open_season(tenant_db(), current_principal(), **data)
+
+
+@blp.route("/seasons/<int:fiscal_year>")
+@blp.response(200, ProgressSchema)
+def season_progress(fiscal_year: int):
+    """Who has submitted, who is in force, who is late (R-BUD-2)."""
+    return seasons.progress(tenant_db(), current_principal(), fiscal_year)
+
+
+@blp.route("/seasons/<int:fiscal_year>/close", methods=["POST"])
+@blp.response(200, SeasonSchema)
+def close_season(fiscal_year: int):
+    return seasons.close_season(tenant_db(), current_principal(), fiscal_year)
+
+
+@blp.route("/seasons/<int:fiscal_year>/targets/<int:unit_id>", methods=["PUT"])
+@blp.arguments(TargetInSchema)
+@blp.response(200, TargetSchema)
+def set_target(data, fiscal_year: int, unit_id: int):
+    """The profit the unit reported to the group for the year (上报集团的利润计划)."""
+    return seasons.set_profit_target(
+        tenant_db(), current_principal(), fiscal_year=fiscal_year, unit_id=unit_id, **data
+    )
+
+
+@blp.route("/plans")
+@blp.arguments(PlanQuerySchema, location="query")
+@blp.response(200, PlanSchema(many=True))
+@blp.paginate(SelectPage, page_size=50, max_page_size=MAX_PAGE_SIZE)
+def list_plans(query):
+    session = tenant_db()
+    return Selection(session, service.visible_plans(session, current_principal(), **query))
+
+
+@blp.route("/plans", methods=["POST"])
+@idempotent
+@blp.arguments(PlanInSchema)
+@blp.response(201, VersionDetailSchema)
+def open_plan(data):
+    """A unit's plan for a year, with an empty draft as version 1."""
+    return _version(service.open_plan(tenant_db(), current_principal(), **data))
+
+
+@blp.route("/plans/<int:plan_id>")
+@blp.response(200, PlanDetailSchema)
+def read_plan(plan_id: int):
+    session = tenant_db()
+    plan = service.read_plan(session, current_principal(), plan_id)
+    return {**columns_of(plan), "versions": service.versions_of(session, plan)}
+
+
+@blp.route("/plans/<int:plan_id>/revisions", methods=["POST"])
+@idempotent
+@blp.arguments(RevisionInSchema)
+@blp.response(201, VersionDetailSchema)
+def revise_plan(data, plan_id: int):
+    """The next version: a draft copy of the one in force; earlier versions stay readable."""
+    return _version(service.revise_plan(tenant_db(), current_principal(), plan_id, **data))
+
+
+@blp.route("/versions/<int:version_id>")
+@blp.response(200, VersionDetailSchema)
+def read_version(version_id: int):
+    return _version(service.read_version(tenant_db(), current_principal(), version_id))
+
+
+@blp.route("/versions/<int:version_id>/lines", methods=["PUT"])
+@blp.arguments(LinesInSchema)
+@blp.response(200, VersionDetailSchema)
+def write_lines(data, version_id: int):
+    """Replace a draft's lines; one bad value refuses all of them, each problem named."""
+    session = tenant_db()
+    return _version(service.write_lines(session, current_principal(), version_id, data["lines"]))
+
+
+@blp.route("/versions/<int:version_id>/submit", methods=["POST"])
+@idempotent
+@blp.response(200, VersionDetailSchema)
+def submit_version(version_id: int):
+    """To the level above, through the approvals engine (request type ``budget_plan``)."""
+    return _version(service.submit_version(tenant_db(), current_principal(), version_id))
+
+
+@blp.route("/versions/<int:version_id>/withdraw", methods=["POST"])
+@blp.response(200, VersionDetailSchema)
+def withdraw_version(version_id: int):
+    return _version(service.withdraw_version(tenant_db(), current_principal(), version_id))
+
+
+@blp.route("/versions/<int:version_id>/lock", methods=["POST"])
+@blp.response(200, VersionDetailSchema)
+def lock_version(version_id: int):
+    return _version(service.lock_version(tenant_db(), current_principal(), version_id))
+
+
+@blp.route("/versions/<int:version_id>/compare/<int:other_id>")
+@blp.response(200, ChangeSchema(many=True))
+def compare(version_id: int, other_id: int):
+    """Lines whose months differ between two versions of one plan."""
+    return service.compare_versions(tenant_db(), current_principal(), version_id, other_id)
+
+
+@blp.route("/figures")
+@blp.arguments(FiguresQuerySchema, location="query")
+@blp.response(200, FiguresSchema)
+def plan_vs_actual(query):
+    """Plan, actual, variance and execution rate per category for the unit and its subtree
+    ``depth`` levels down, each figure rolled up (R-BUD-4, R-BUD-5)."""
+    return figures.plan_vs_actual(
+        tenant_db(),
+        current_principal(),
+        query["unit_id"],
+        query["fiscal_year"],
+        versions=query["versions"],
+        months=(query["month_from"], query["month_to"]),
+        depth=query["depth"],
+    )
+
+
+@blp.route("/remaining")
+@blp.arguments(RemainingQuerySchema, location="query")
+@blp.response(200, RemainingSchema)
+def remaining(query):
+    """What is left on a budget line this year (R-APR-7)."""
+    return checker.read_remaining(tenant_db(), current_principal(), **query)
+
+
+@blp.route("/actuals/imports", methods=["POST"])
+@blp.arguments(ImportQuerySchema, location="query")
+@blp.response(201, ImportSchema)
+def import_ledger(query):
+    """A CSV or xlsx of ledger actuals as the raw body: all rows in, or none and every problem
+    listed by row and column."""
+    limit = max_upload_bytes()
+    if request.content_length is not None and request.content_length > limit:
+        raise TooLarge(f"the file is larger than the {limit} byte limit", code="upload_too_large")
+    data = request.stream.read(limit + 1)
+    if len(data) > limit:
+        raise TooLarge(f"the file is larger than the {limit} byte limit", code="upload_too_large")
+    return ledger.import_ledger(
+        tenant_db(), current_principal(), filename=query["filename"], data=data
+    )
+
+
+@blp.route("/actuals/income", methods=["POST"])
+@idempotent
+@blp.arguments(IncomeInSchema)
+@blp.response(201, ActualSchema)
+def record_income(data):
+    return actuals.record_income(tenant_db(), current_principal(), **data)

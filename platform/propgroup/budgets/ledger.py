@@ -1,0 +1,190 @@
+"""Ledger actuals from the accounting system, as CSV or xlsx (R-BUD-5): every row checked, the
+problems reported row by row with their column, and the whole file in or nothing."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+from collections.abc import Iterator
+from typing import Any
+
+from openpyxl import load_workbook
+from sqlalchemy import insert, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from propgroup.audit.service import record
+from propgroup.budgets.models import ActualEntry, ActualImport, BudgetCategory
+from propgroup.errors import Conflict, InvalidInput
+from propgroup.identity.authz import can
+from propgroup.identity.principals import Principal
+from propgroup.money import amount_problem
+from propgroup.org.models import OrgUnit
+
+# Each column by its English name or the heading finance staff write (科目, 单位 …).
+COLUMNS = {
+    "category": ("category", "科目", "科目编码"),
+    "unit": ("unit", "单位", "单位编码"),
+    "year": ("year", "年度", "年"),
+    "month": ("month", "月份", "月"),
+    "amount": ("amount", "金额"),
+}
+MAX_ROWS = 500_000
+MAX_ERRORS = 200  # enough to fix a file by; the count says how many there were
+
+
+def _rows_of(filename: str, data: bytes) -> Iterator[list[Any]]:
+    if data[:4] == b"PK\x03\x04":  # an xlsx is a zip
+        try:
+            book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        except Exception as exc:  # openpyxl raises many kinds for a broken file
+            raise InvalidInput(f"{filename} is not a readable xlsx file", code="bad_file") from exc
+        yield from (list(row) for row in book.worksheets[0].iter_rows(values_only=True))
+        return
+    for encoding in ("utf-8-sig", "gb18030"):  # Excel in China saves CSV as GBK
+        try:
+            text = data.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        raise InvalidInput(f"{filename} is neither UTF-8 nor GBK text", code="bad_file")
+    yield from csv.reader(io.StringIO(text))
+
+
+def _header(row: list[Any]) -> dict[str, int]:
+    names = [str(cell).strip().lower() if cell is not None else "" for cell in row]
+    found, missing = {}, []
+    for column, aliases in COLUMNS.items():
+        index = next((i for i, name in enumerate(names) if name in aliases), None)
+        if index is None:
+            missing.append(f"{column} ({' / '.join(aliases[1:])})")
+        else:
+            found[column] = index
+    if missing:
+        raise InvalidInput(
+            f"row 1: the header lacks {', '.join(missing)}",
+            code="bad_header",
+            errors=[{"row": 1, "column": m.split(" ")[0], "message": "missing"} for m in missing],
+        )
+    return found
+
+
+class _Lookup:
+    """Codes to ids, with the reader's right to book actuals at each unit asked once per unit."""
+
+    def __init__(self, session: Session, principal: Principal) -> None:
+        self.session, self.principal = session, principal
+        self.categories = dict(
+            session.execute(
+                select(BudgetCategory.code, BudgetCategory.id).where(BudgetCategory.is_leaf)
+            ).all()
+        )
+        self.units = {u.code: u for u in session.scalars(select(OrgUnit))}
+        self.allowed: dict[str, bool] = {}
+
+    def unit(self, code: str) -> str | int:
+        unit = self.units.get(code)
+        if unit is None or unit.kind == "department":
+            return "no such unit (HQ, region or branch code)"
+        if code not in self.allowed:
+            self.allowed[code] = can(self.session, self.principal, "budgets:write", unit)
+        return unit.id if self.allowed[code] else "outside the units you may book for"
+
+
+def _checked_row(
+    cells: list[Any], columns: dict[str, int], lookup: _Lookup
+) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+    def cell(name: str) -> str:
+        index = columns[name]
+        value = cells[index] if index < len(cells) else None
+        if isinstance(value, float) and name != "amount":
+            value = int(value) if value.is_integer() else value
+        return "" if value is None else str(value).strip()
+
+    problems, row = [], {}
+    category = lookup.categories.get(cell("category"))
+    if category is None:
+        problems.append(("category", f"unknown budget category {cell('category')!r}"))
+    unit = lookup.unit(cell("unit"))
+    if isinstance(unit, str):
+        problems.append(("unit", f"{cell('unit')!r}: {unit}"))
+    year, month = cell("year"), cell("month")
+    if not (year.isdigit() and 2000 <= int(year) <= 2200):
+        problems.append(("year", f"{year!r} is not a year"))
+    if not (month.isdigit() and 1 <= int(month) <= 12):
+        problems.append(("month", f"{month!r} is not a month (1-12)"))
+    raw_amount = cells[columns["amount"]] if columns["amount"] < len(cells) else None
+    amount = amount_problem(
+        str(raw_amount).replace(",", "") if raw_amount is not None else "", signed=True
+    )
+    if isinstance(amount, str):
+        problems.append(("amount", f"the amount {amount}"))
+    if not problems:
+        row = {
+            "category_id": category,
+            "unit_id": unit,
+            "fiscal_year": int(year),
+            "month": int(month),
+            "amount": amount,
+        }
+    return row, problems
+
+
+def import_ledger(
+    session: Session, principal: Principal, *, filename: str, data: bytes
+) -> ActualImport:
+    """Check every row of the file, then write all of it as one import, or refuse all of it."""
+    digest = hashlib.sha256(data).hexdigest()
+    if session.scalar(select(ActualImport.id).where(ActualImport.sha256 == digest)):
+        raise Conflict(f"{filename} was imported already", code="duplicate_import")
+    rows = _rows_of(filename, data)
+    columns = _header(next(rows, []))
+    lookup, good, errors, count = _Lookup(session, principal), [], [], 0
+    for number, cells in enumerate(rows, start=2):
+        if not any(cell not in (None, "") for cell in cells):
+            continue  # blank lines at the end of a sheet
+        count += 1
+        if count > MAX_ROWS:
+            raise InvalidInput(f"a file holds at most {MAX_ROWS} rows", code="too_many_rows")
+        row, problems = _checked_row(cells, columns, lookup)
+        errors += [{"row": number, "column": c, "message": m} for c, m in problems]
+        good.append(row)
+    if errors:
+        raise InvalidInput(
+            f"{len(errors)} problem(s) in {filename}, nothing imported; first: row "
+            f"{errors[0]['row']}, {errors[0]['column']}: {errors[0]['message']}",
+            code="invalid_import",
+            errors=errors[:MAX_ERRORS],
+        )
+    if not good:
+        raise InvalidInput(f"{filename} has no rows", code="empty_import")
+    batch = ActualImport(
+        filename=filename,
+        sha256=digest,
+        row_count=len(good),
+        total=sum(row["amount"] for row in good),
+        imported_by=principal.id,
+    )
+    try:
+        with session.begin_nested():  # the same file sent twice at once: one of them wins
+            session.add(batch)
+    except IntegrityError as exc:
+        raise Conflict(f"{filename} was imported already", code="duplicate_import") from exc
+    session.execute(
+        insert(ActualEntry),
+        [
+            {**row, "source": "ledger", "import_id": batch.id, "recorded_by": principal.id}
+            for row in good
+        ],
+    )
+    record(
+        session,
+        principal,
+        "budgets.ledger_imported",
+        "budget_actual_import",
+        batch.id,
+        after={"file": filename, "rows": batch.row_count, "total": batch.total},
+    )
+    return batch

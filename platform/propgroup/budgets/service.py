@@ -1,0 +1,586 @@
+"""Plans and their versions (R-BUD-1…3): compile, revise, send to the level above, lock.
+
+A plan is a unit's plan of one kind for one fiscal year. Its content lives in versions: one is
+open for editing at a time, one is in force, earlier ones stay readable for comparison.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Select, func, insert, literal, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from propgroup.approvals import service as approvals
+from propgroup.approvals.models import ApprovalRequest
+from propgroup.audit.service import record
+from propgroup.budgets import seasons
+from propgroup.budgets.categories import leaf_by_code
+from propgroup.budgets.models import (
+    PLAN_KINDS,
+    BudgetCategory,
+    BudgetPlan,
+    PlanAmount,
+    PlanLine,
+    PlanVersion,
+)
+from propgroup.errors import Conflict, InvalidInput, NotFound
+from propgroup.identity.authz import authorize, visible_units
+from propgroup.identity.models import User
+from propgroup.identity.principals import SYSTEM, Principal
+from propgroup.money import amount_problem
+from propgroup.org import service as org
+from propgroup.org.models import OrgUnit
+
+MONTHS = range(1, 13)
+PLANNING_UNIT_KINDS = ("hq", "region", "branch")
+FIRST_YEAR, LAST_YEAR = 2000, 2200
+
+
+# --- reading ----------------------------------------------------------------------------
+
+
+def _plan_and_unit(
+    session: Session, principal: Principal, plan_id: int, action: str
+) -> tuple[BudgetPlan, OrgUnit]:
+    plan = session.get(BudgetPlan, plan_id)
+    if plan is None:
+        raise NotFound(f"plan {plan_id} does not exist", code="plan_not_found")
+    unit = org.get_unit(session, plan.unit_id)
+    authorize(session, principal, action, unit)
+    return plan, unit
+
+
+def read_plan(session: Session, principal: Principal, plan_id: int) -> BudgetPlan:
+    return _plan_and_unit(session, principal, plan_id, "budgets:read")[0]
+
+
+def read_version(
+    session: Session, principal: Principal, version_id: int, action: str = "budgets:read"
+) -> PlanVersion:
+    version = session.get(PlanVersion, version_id)
+    if version is None:
+        raise NotFound(f"plan version {version_id} does not exist", code="version_not_found")
+    _plan_and_unit(session, principal, version.plan_id, action)
+    return version
+
+
+def versions_of(session: Session, plan: BudgetPlan) -> Sequence[PlanVersion]:
+    return session.scalars(
+        select(PlanVersion).where(PlanVersion.plan_id == plan.id).order_by(PlanVersion.number)
+    ).all()
+
+
+def lines_of(session: Session, version_id: int) -> list[dict[str, Any]]:
+    """A version's lines in chart order, each with its twelve months (missing months are 0)."""
+    rows = session.execute(
+        select(PlanLine, BudgetCategory.code, BudgetCategory.name)
+        .join(BudgetCategory, BudgetCategory.id == PlanLine.category_id)
+        .where(PlanLine.version_id == version_id)
+        .order_by(BudgetCategory.path)
+    ).all()
+    months: dict[int, dict[int, Decimal]] = {line.id: {} for line, _, _ in rows}
+    for amount in session.scalars(select(PlanAmount).where(PlanAmount.line_id.in_(list(months)))):
+        months[amount.line_id][amount.month] = amount.amount
+    return [_line_view(session, line, code, name, months[line.id]) for line, code, name in rows]
+
+
+def _line_view(
+    session: Session, line: PlanLine, code: str, name: str, months: dict[int, Decimal]
+) -> dict[str, Any]:
+    amounts = [months.get(month, Decimal("0.00")) for month in MONTHS]
+    return {
+        "category": code,
+        "name": name,
+        "owner_department": org.get_unit(session, line.owner_unit_id).code
+        if line.owner_unit_id
+        else None,
+        "owner_login": session.get(User, line.owner_user_id).login if line.owner_user_id else None,
+        "note": line.note,
+        "amounts": amounts,
+        "quarters": [sum(amounts[q * 3 : q * 3 + 3], Decimal("0.00")) for q in range(4)],
+        "total": sum(amounts, Decimal("0.00")),
+    }
+
+
+def compare_versions(
+    session: Session, principal: Principal, version_id: int, other_id: int
+) -> list[dict[str, Any]]:
+    """Line by line, month by month: what ``other`` changes against ``version`` (R-BUD-5)."""
+    version = read_version(session, principal, version_id)
+    other = read_version(session, principal, other_id)
+    if version.plan_id != other.plan_id:
+        raise InvalidInput("only versions of one plan are compared", code="different_plans")
+    before = {line["category"]: line for line in lines_of(session, version.id)}
+    after = {line["category"]: line for line in lines_of(session, other.id)}
+    zero = [Decimal("0.00")] * 12
+    changes = []
+    for code in sorted(before.keys() | after.keys()):
+        old = before[code]["amounts"] if code in before else zero
+        new = after[code]["amounts"] if code in after else zero
+        if old != new:
+            changes.append(
+                {
+                    "category": code,
+                    "before": old,
+                    "after": new,
+                    "difference": [b - a for a, b in zip(old, new, strict=True)],
+                }
+            )
+    return changes
+
+
+def visible_plans(
+    session: Session,
+    principal: Principal,
+    *,
+    unit_id: int | None = None,
+    fiscal_year: int | None = None,
+    plan_kind: str | None = None,
+) -> Select:
+    """Plans of the units the principal may read, optionally of one unit's subtree."""
+    query = (
+        select(BudgetPlan)
+        .join(OrgUnit, OrgUnit.id == BudgetPlan.unit_id)
+        .where(visible_units(session, principal, "budgets:read"))
+    )
+    if unit_id is not None:
+        top = org.get_unit(session, unit_id)
+        query = query.where(OrgUnit.path.startswith(top.path))
+    if fiscal_year is not None:
+        query = query.where(BudgetPlan.fiscal_year == fiscal_year)
+    if plan_kind is not None:
+        query = query.where(BudgetPlan.plan_kind == plan_kind)
+    return query.order_by(BudgetPlan.fiscal_year.desc(), OrgUnit.path, BudgetPlan.plan_kind)
+
+
+# --- compiling ----------------------------------------------------------------------------
+
+
+def _planning_unit(session: Session, principal: Principal, unit_id: int) -> OrgUnit:
+    unit = org.get_unit(session, unit_id)
+    if unit.kind not in PLANNING_UNIT_KINDS:
+        raise InvalidInput(
+            "plans are made by HQ, a region or a branch; a department owns lines of one (R-BUD-3)",
+            code="bad_unit",
+        )
+    authorize(session, principal, "budgets:write", unit)
+    return unit
+
+
+def open_plan(
+    session: Session, principal: Principal, *, unit_id: int, fiscal_year: int, plan_kind: str
+) -> PlanVersion:
+    """A unit's plan of a kind for a year, with its first version as an empty draft."""
+    if plan_kind not in PLAN_KINDS:
+        raise InvalidInput(f"plan kind is one of {list(PLAN_KINDS)}", code="bad_plan_kind")
+    if not FIRST_YEAR <= fiscal_year <= LAST_YEAR:
+        raise InvalidInput(f"fiscal year {fiscal_year} is out of range", code="bad_year")
+    unit = _planning_unit(session, principal, unit_id)
+    plan = BudgetPlan(
+        unit_id=unit.id, fiscal_year=fiscal_year, plan_kind=plan_kind, created_by=principal.id
+    )
+    try:
+        with session.begin_nested():  # a concurrent open of the same plan loses here, cleanly
+            session.add(plan)
+    except IntegrityError as exc:
+        raise Conflict(
+            f"{unit.code} has its {fiscal_year} {plan_kind} plan already: revise it",
+            code="plan_exists",
+        ) from exc
+    version = PlanVersion(plan_id=plan.id, number=1, status="draft", created_by=principal.id)
+    session.add(version)
+    session.flush()
+    record(
+        session,
+        principal,
+        "budgets.plan_opened",
+        "budget_plan",
+        plan.id,
+        after={"unit": unit.code, "year": fiscal_year, "kind": plan_kind},
+    )
+    return version
+
+
+def revise_plan(
+    session: Session, principal: Principal, plan_id: int, *, note: str | None = None
+) -> PlanVersion:
+    """The next version, a draft copy of the one in force (or of the latest); the rest stay."""
+    plan, _ = _plan_and_unit(session, principal, plan_id, "budgets:write")
+    session.execute(select(BudgetPlan.id).where(BudgetPlan.id == plan.id).with_for_update())
+    versions = versions_of(session, plan)
+    if any(v.status in ("draft", "submitted") for v in versions):
+        raise Conflict(
+            "this plan has a version open already: change or withdraw that one",
+            code="version_open",
+        )
+    base = next((v for v in versions if v.status in ("approved", "locked")), versions[-1])
+    version = PlanVersion(
+        plan_id=plan.id,
+        number=versions[-1].number + 1,
+        status="draft",
+        based_on_id=base.id,
+        note=note,
+        created_by=principal.id,
+    )
+    session.add(version)
+    session.flush()
+    _copy_lines(session, base.id, version.id)
+    record(
+        session,
+        principal,
+        "budgets.plan_revised",
+        "budget_plan",
+        plan.id,
+        after={"version": version.number, "based_on": base.number, "note": note},
+    )
+    return version
+
+
+def _copy_lines(session: Session, source_id: int, target_id: int) -> None:
+    # Two set-based copies: lines, then their months matched by category (unique per version).
+    session.execute(
+        insert(PlanLine).from_select(
+            ["version_id", "category_id", "owner_unit_id", "owner_user_id", "note"],
+            select(
+                literal(target_id),
+                PlanLine.category_id,
+                PlanLine.owner_unit_id,
+                PlanLine.owner_user_id,
+                PlanLine.note,
+            ).where(PlanLine.version_id == source_id),
+        )
+    )
+    old, new = PlanLine.__table__.alias("old"), PlanLine.__table__.alias("new")
+    session.execute(
+        insert(PlanAmount).from_select(
+            ["line_id", "month", "amount"],
+            select(new.c.id, PlanAmount.month, PlanAmount.amount)
+            .join(old, old.c.id == PlanAmount.line_id)
+            .join(new, new.c.category_id == old.c.category_id)
+            .where(old.c.version_id == source_id, new.c.version_id == target_id),
+        )
+    )
+
+
+def _locked_version(
+    session: Session, principal: Principal, version_id: int, action: str
+) -> tuple[PlanVersion, BudgetPlan, OrgUnit]:
+    version = session.scalar(
+        select(PlanVersion).where(PlanVersion.id == version_id).with_for_update()
+    )
+    if version is None:
+        raise NotFound(f"plan version {version_id} does not exist", code="version_not_found")
+    plan, unit = _plan_and_unit(session, principal, version.plan_id, action)
+    return version, plan, unit
+
+
+def _draft(session: Session, principal: Principal, version_id: int) -> tuple[PlanVersion, ...]:
+    version, plan, unit = _locked_version(session, principal, version_id, "budgets:write")
+    if version.status != "draft":
+        raise Conflict(
+            f"version {version.number} is {version.status}: only a draft is edited; "
+            "revise the plan for a new version",
+            code="version_not_draft",
+            errors={"status": version.status},
+        )
+    return version, plan, unit
+
+
+def write_lines(
+    session: Session, principal: Principal, version_id: int, lines: Sequence[dict[str, Any]]
+) -> PlanVersion:
+    """Replace a draft's lines. Every line is checked first; one bad value writes nothing."""
+    version, plan, unit = _draft(session, principal, version_id)
+    checked = _checked_lines(session, plan, unit, lines)
+    before = _totals(session, version.id)
+    session.execute(PlanLine.__table__.delete().where(PlanLine.version_id == version.id))
+    for line, _ in checked:
+        line.version_id = version.id
+        session.add(line)
+    session.flush()
+    amounts = [
+        {"line_id": line.id, "month": month, "amount": amount}
+        for line, months in checked
+        for month, amount in months.items()
+    ]
+    if amounts:
+        session.execute(insert(PlanAmount), amounts)
+    record(
+        session,
+        principal,
+        "budgets.lines_written",
+        "budget_plan_version",
+        version.id,
+        before=before,
+        after=_totals(session, version.id),
+    )
+    return version
+
+
+def _totals(session: Session, version_id: int) -> dict[str, str]:
+    """Each category's annual figure: what an audit event keeps of a version's content."""
+    rows = session.execute(
+        select(BudgetCategory.code, func.coalesce(func.sum(PlanAmount.amount), 0))
+        .join(PlanLine, PlanLine.category_id == BudgetCategory.id)
+        .outerjoin(PlanAmount, PlanAmount.line_id == PlanLine.id)
+        .where(PlanLine.version_id == version_id)
+        .group_by(BudgetCategory.code)
+    ).all()
+    return {code: str(total) for code, total in rows}
+
+
+class _Problems:
+    """Every problem of an input, each under the field it is about, refused together."""
+
+    def __init__(self) -> None:
+        self.errors: dict[str, str] = {}
+
+    def add(self, field: str, message: str) -> None:
+        self.errors.setdefault(field, message)
+
+    def raise_any(self, what: str) -> None:
+        if self.errors:
+            first = next(iter(self.errors.items()))
+            raise InvalidInput(
+                f"{what}: {len(self.errors)} problem(s), first {first[0]}: {first[1]}",
+                code="invalid_lines",
+                errors=self.errors,
+            )
+
+
+def _checked_lines(
+    session: Session, plan: BudgetPlan, unit: OrgUnit, lines: Sequence[dict[str, Any]]
+) -> list[tuple[PlanLine, dict[int, Decimal]]]:
+    problems, seen, checked = _Problems(), set(), []
+    for index, spec in enumerate(lines):
+        where = f"lines[{index}]"
+        category = _line_category(session, plan, spec.get("category"), where, problems)
+        if category is not None and category.id in seen:
+            problems.add(f"{where}.category", f"{category.code} is planned twice")
+        amounts = _line_amounts(spec.get("amounts"), where, problems)
+        owner_unit, owner_user = _line_owner(session, unit, spec, where, problems)
+        if category is not None:
+            seen.add(category.id)
+            line = PlanLine(
+                category_id=category.id,
+                owner_unit_id=owner_unit,
+                owner_user_id=owner_user,
+                note=spec.get("note"),
+            )
+            checked.append((line, amounts))
+    problems.raise_any("the plan's lines were refused")
+    return checked
+
+
+def _line_category(
+    session: Session, plan: BudgetPlan, code: object, where: str, problems: _Problems
+) -> BudgetCategory | None:
+    try:
+        category = leaf_by_code(session, str(code))
+    except (NotFound, InvalidInput) as exc:
+        problems.add(f"{where}.category", exc.message)
+        return None
+    if category.plan_kind != plan.plan_kind:
+        problems.add(
+            f"{where}.category", f"{category.code} belongs to the {category.plan_kind} plan"
+        )
+        return None
+    return category
+
+
+def _line_amounts(raw: object, where: str, problems: _Problems) -> dict[int, Decimal]:
+    """Twelve months as a list, or some of them as {month: amount}; blanks are left out."""
+    if isinstance(raw, list | tuple):
+        if len(raw) != 12:
+            problems.add(f"{where}.amounts", "a year has 12 months")
+            return {}
+        raw = dict(zip(MONTHS, raw, strict=True))
+    if not isinstance(raw, dict):
+        problems.add(f"{where}.amounts", "give 12 monthly amounts")
+        return {}
+    amounts = {}
+    for key, value in raw.items():
+        month = int(key) if str(key).isdigit() else 0
+        if month not in MONTHS:
+            problems.add(f"{where}.amounts.{key}", "a month is 1 to 12")
+        elif value not in (None, ""):
+            checked = amount_problem(value, allow_zero=True)
+            if isinstance(checked, str):
+                problems.add(f"{where}.amounts.{month}", f"the amount {checked}")
+            else:
+                amounts[month] = checked
+    return amounts
+
+
+def _line_owner(
+    session: Session, unit: OrgUnit, spec: dict[str, Any], where: str, problems: _Problems
+) -> tuple[int | None, int | None]:
+    """R-BUD-3: a department of the plan's unit, or a person, answers for the line."""
+    department, login = spec.get("owner_department"), spec.get("owner_login")
+    if department and login:
+        problems.add(f"{where}.owner_department", "a line has one owner: a department or a person")
+        return None, None
+    if department:
+        owner = session.scalar(
+            select(OrgUnit.id).where(
+                OrgUnit.code == department,
+                OrgUnit.parent_id == unit.id,
+                OrgUnit.kind == "department",
+            )
+        )
+        if owner is None:
+            problems.add(
+                f"{where}.owner_department", f"{department} is no department of {unit.code}"
+            )
+        return owner, None
+    if login:
+        owner = session.scalar(select(User.id).where(User.login == login, User.active))
+        if owner is None:
+            problems.add(f"{where}.owner_login", f"{login} is no active user")
+        return None, owner
+    return None, None
+
+
+# --- to the level above and back --------------------------------------------------------
+
+
+def submit_version(session: Session, principal: Principal, version_id: int) -> PlanVersion:
+    """Send a draft to the level above through the approvals engine (R-BUD-2, §7.2)."""
+    version, plan, unit = _draft(session, principal, version_id)
+    seasons.check_open(session, plan.fiscal_year)
+    lines = lines_of(session, version.id)
+    _check_complete(lines)
+    seasons.check_profit(session, unit, plan, version)
+    request_lines = _request_lines(session, lines)
+    title = f"{plan.fiscal_year} {PLAN_KINDS[plan.plan_kind]} · {unit.name} · v{version.number}"
+    request = (
+        session.get(ApprovalRequest, version.approval_request_id)
+        if version.approval_request_id
+        else None
+    )
+    if request is not None and request.status == "rejected":  # sent back: its next revision
+        approvals.revise_request(
+            session,
+            principal,
+            request.id,
+            title=title,
+            payee=unit.name,
+            lines=request_lines,
+            by_owner=True,
+        )
+    else:
+        request = approvals.create_request(
+            session,
+            principal,
+            request_type="budget_plan",
+            unit_id=unit.id,
+            title=title,
+            payee=unit.name,
+            lines=request_lines,
+            by_owner=True,
+        )
+    version.approval_request_id = request.id
+    version.status, version.submitted_at = "submitted", datetime.now(UTC)
+    approvals.submit(session, principal, request.id, by_owner=True)
+    record(
+        session,
+        principal,
+        "budgets.version_submitted",
+        "budget_plan_version",
+        version.id,
+        after={"plan": plan.id, "number": version.number, "request": request.id},
+    )
+    return version
+
+
+def _check_complete(lines: Sequence[dict[str, Any]]) -> None:
+    problems = _Problems()
+    if not any(line["total"] for line in lines):
+        problems.add("lines", "the plan has no amounts")
+    for index, line in enumerate(lines):
+        if line["total"] and not (line["owner_department"] or line["owner_login"]):
+            problems.add(
+                f"lines[{index}].owner_department",
+                f"{line['category']}: a department or a person answers for each line (R-BUD-3)",
+            )
+    problems.raise_any("the plan is not ready to submit")
+
+
+def _request_lines(session: Session, lines: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """What the approvers sign: the annual figure of each top category."""
+    tops: dict[str, Decimal] = {}
+    for line in lines:
+        top = _top_of(session, line["category"])
+        tops[top.code] = tops.get(top.code, Decimal("0.00")) + line["total"]
+    names = {c.code: c.name for c in session.scalars(select(BudgetCategory))}
+    return [
+        {"category": code, "description": names[code], "amount": total}
+        for code, total in tops.items()
+        if total > 0
+    ]
+
+
+def _top_of(session: Session, code: str) -> BudgetCategory:
+    category = session.scalar(select(BudgetCategory).where(BudgetCategory.code == code))
+    top_id = int(category.path.strip("/").split("/")[0])
+    return session.get(BudgetCategory, top_id)
+
+
+def withdraw_version(session: Session, principal: Principal, version_id: int) -> PlanVersion:
+    """Take a submitted version back to draft (its approval request is withdrawn)."""
+    version, _, _ = _locked_version(session, principal, version_id, "budgets:write")
+    if version.status != "submitted":
+        raise Conflict(
+            f"version {version.number} is {version.status}, not submitted", code="not_submitted"
+        )
+    approvals.withdraw(session, principal, version.approval_request_id, by_owner=True)
+    return version
+
+
+def plan_request_settled(session: Session, request: ApprovalRequest) -> None:
+    """The engine's word on a version: approved puts it in force, anything else back to draft."""
+    version = session.scalar(
+        select(PlanVersion).where(PlanVersion.approval_request_id == request.id).with_for_update()
+    )
+    if version is None or version.status != "submitted":
+        return
+    if request.status == "approved":
+        for in_force in session.scalars(
+            select(PlanVersion).where(
+                PlanVersion.plan_id == version.plan_id,
+                PlanVersion.status.in_(("approved", "locked")),
+            )
+        ):
+            in_force.status = "superseded"
+        session.flush()  # one version in force: the old one steps down first
+        version.status, version.approved_at = "approved", request.decided_at
+    else:
+        version.status = "draft"
+    session.flush()
+    record(
+        session,
+        SYSTEM,
+        f"budgets.version_{version.status}",
+        "budget_plan_version",
+        version.id,
+        after={"request": request.id, "request_status": request.status},
+    )
+
+
+def lock_version(session: Session, principal: Principal, version_id: int) -> PlanVersion:
+    """HQ fixes an approved version as the year's operating target (经营指标, §7.4)."""
+    version, _, _ = _locked_version(session, principal, version_id, "budgets:admin")
+    if version.status != "approved":
+        raise Conflict(
+            f"version {version.number} is {version.status}; only an approved one is locked",
+            code="not_approved",
+        )
+    version.status, version.locked_at = "locked", datetime.now(UTC)
+    session.flush()
+    record(session, principal, "budgets.version_locked", "budget_plan_version", version.id)
+    return version

@@ -1,0 +1,237 @@
+"""Budgets over the API with personal tokens: a plan compiled, refused with every problem named,
+submitted and approved by the level above; ledger imports all-or-nothing with row and column;
+plan vs actual and the remaining budget as strings, never floats; object-level authorization."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+from openpyxl import Workbook
+
+from propgroup.approvals import service as approvals
+from propgroup.db import tenant_session
+from propgroup.org import service as org
+from propgroup.tenancy import service as tenancy
+from tests.support.api import api_caller, personal_tokens
+from tests.support.budgets import lines
+from tests.support.groups import provision_demo
+
+SCOPES = ["budgets:read", "budgets:write", "budgets:admin", "approvals:read", "approvals:write"]
+YEAR = approvals.today().year  # the year requests spend in (R-APR-7)
+
+
+@pytest.fixture(scope="module")
+def group(control):
+    tenant = provision_demo(
+        control, "bud_api", "预算API", people={"su.staff": [("department_head", "SZ-NS")]}
+    )
+    yield tenant
+    tenancy.drop_tenant(control, tenant.slug)
+
+
+@pytest.fixture(scope="module")
+def tokens(control, group):
+    return personal_tokens(control, group, SCOPES)
+
+
+@pytest.fixture
+def api(group):
+    return api_caller(group, "/budgets")
+
+
+@pytest.fixture(scope="module")
+def units(control, group):
+    with tenant_session(control, group.schema_name) as session:
+        return {u: org.get_unit_by_code(session, u).id for u in ("SH-XTD", "EAST", "HQ", "SZ-NS")}
+
+
+def test_plan_compiled_refused_submitted_and_approved_r_bud_2(api, tokens, units):
+    director, accountant = tokens["wu.caiwuzongjian"], tokens["li.kuaiji"]
+    season = api("POST", "/seasons", director, json={"fiscal_year": YEAR, "deadline": "2099-12-31"})
+    assert season.status_code == 201, season.json
+    opened = api(
+        "POST",
+        "/plans",
+        accountant,
+        json={"unit_id": units["SH-XTD"], "fiscal_year": YEAR, "plan_kind": "expense"},
+    )
+    assert opened.status_code == 201 and opened.json["status"] == "draft"
+    version = opened.json["id"]
+    bad = api(
+        "PUT",
+        f"/versions/{version}/lines",
+        accountant,
+        json={"lines": [{"category": "ADM-OFFICE", "amounts": {"1": "1.001", "2": 5}}]},
+    )
+    assert bad.status_code == 422 and set(bad.json["errors"]) == {"lines[0].amounts.1"}
+    good = api(
+        "PUT",
+        f"/versions/{version}/lines",
+        accountant,
+        json={"lines": lines({"ADM-OFFICE": "1200.00"}, "SH-XTD-FIN")},
+    )
+    assert good.status_code == 200
+    assert good.json["lines"][0]["amounts"][0] == "100.00"
+    assert good.json["lines"][0]["quarters"] == ["300.00"] * 4
+    sent = api("POST", f"/versions/{version}/submit", accountant)
+    assert sent.status_code == 200 and sent.json["status"] == "submitted"
+    request_id = sent.json["approval_request_id"]
+    for step, login in enumerate(["sun.diqucaiwu", "zhou.zongjingli"], start=1):
+        decided = api(
+            "POST",
+            "",
+            tokens[login],
+            base=f"/approvals/{request_id}/decisions",
+            json={"step": step, "approve": True},
+        )
+        assert decided.status_code == 200, decided.json
+    assert api("GET", f"/versions/{version}", accountant).json["status"] == "approved"
+    paid = api(
+        "POST",
+        "",
+        tokens["zhao.chuna"],
+        base=f"/approvals/{request_id}/payment",
+        json={"method": "cash"},
+    )
+    assert paid.status_code == 409 and paid.json["code"] == "not_payable"
+    left = api(
+        "GET",
+        "/remaining",
+        accountant,
+        query_string={"unit_id": units["SH-XTD"], "budget_line": "ADM-OFFICE"},
+    )
+    assert left.status_code == 200 and left.json["remaining"] == "1200.00"
+    locked = api("POST", f"/versions/{version}/lock", director)
+    assert locked.json["status"] == "locked"
+    edit = api("PUT", f"/versions/{version}/lines", accountant, json={"lines": []})
+    assert edit.status_code == 409 and edit.json["code"] == "version_not_draft"
+
+
+def test_budget_plan_requests_are_not_raised_by_hand(api, tokens, units):
+    raised = api(
+        "POST",
+        "",
+        tokens["li.kuaiji"],
+        base="/approvals",
+        json={
+            "request_type": "budget_plan",
+            "unit_id": units["SH-XTD"],
+            "title": "t",
+            "payee": "p",
+            "lines": [{"category": "c", "description": "d", "amount": "1.00"}],
+        },
+    )
+    assert raised.status_code == 422
+
+
+def test_plan_outside_your_subtree_is_forbidden_r_org_2(api, tokens, units):
+    response = api(
+        "POST",
+        "/plans",
+        tokens["su.staff"],
+        json={"unit_id": units["SH-XTD"], "fiscal_year": YEAR + 1, "plan_kind": "fund"},
+    )
+    assert response.status_code == 403
+    figures = api(
+        "GET",
+        "/figures",
+        tokens["su.staff"],
+        query_string={"unit_id": units["EAST"], "fiscal_year": YEAR},
+    )
+    assert figures.status_code == 403
+
+
+def _csv(rows):
+    out = io.StringIO()
+    csv.writer(out).writerows([("科目", "单位", "年度", "月份", "金额"), *rows])
+    return out.getvalue().encode("utf-8")
+
+
+def test_ledger_import_is_all_or_nothing_with_row_and_column_r_bud_5(api, tokens, units):
+    accountant = tokens["li.kuaiji"]
+    broken = _csv(
+        [
+            ("ADM-OFFICE", "SH-XTD", YEAR, 3, "100.00"),
+            ("NOPE", "SH-XTD", YEAR, 3, "1"),
+            ("ADM-OFFICE", "MARS", YEAR, 13, "1.234"),
+        ]
+    )
+    refused = api(
+        "POST", "/actuals/imports", accountant, query_string={"filename": "a.csv"}, data=broken
+    )
+    assert refused.status_code == 422
+    assert {(e["row"], e["column"]) for e in refused.json["errors"]} == {
+        (3, "category"),
+        (4, "unit"),
+        (4, "month"),
+        (4, "amount"),
+    }
+    figures = {"unit_id": units["SH-XTD"], "fiscal_year": YEAR, "versions": "latest"}
+    before = api("GET", "/figures", accountant, query_string=figures).json["rows"]
+    good = _csv(
+        [("ADM-TRAVEL", "SH-XTD", YEAR, 3, "1,250.50"), ("ADM-TRAVEL", "SH-XTD", YEAR, 4, "-50.50")]
+    )
+    done = api(
+        "POST", "/actuals/imports", accountant, query_string={"filename": "b.csv"}, data=good
+    )
+    assert done.status_code == 201 and (done.json["row_count"], done.json["total"]) == (
+        2,
+        "1200.00",
+    )
+    again = api(
+        "POST", "/actuals/imports", accountant, query_string={"filename": "c.csv"}, data=good
+    )
+    assert again.status_code == 409
+    after = api("GET", "/figures", accountant, query_string=figures).json["rows"]
+    travel = next(r for r in after if (r["unit"], r["category"]) == ("SH-XTD", "ADM-TRAVEL"))
+    assert travel["actual"] == "1200.00" and travel["alert"] == "over_100"  # no plan for it
+    assert not any(r["category"] == "ADM-TRAVEL" for r in before)
+
+
+def test_ledger_import_reads_xlsx_with_chinese_headers_r_bud_5(api, tokens, units):
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["科目", "单位", "年度", "月份", "金额"])
+    sheet.append(["ADM-COMM", "SH-XTD", YEAR, 5, 88.8])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    done = api(
+        "POST",
+        "/actuals/imports",
+        tokens["li.kuaiji"],
+        query_string={"filename": "ledger.xlsx"},
+        data=buffer.getvalue(),
+    )
+    assert done.status_code == 201 and done.json["total"] == "88.80"
+
+
+def test_ledger_rows_for_units_outside_your_subtree_are_refused(api, tokens, units):
+    refused = api(
+        "POST",
+        "/actuals/imports",
+        tokens["su.staff"],
+        query_string={"filename": "x.csv"},
+        data=_csv([("ADM-OFFICE", "SH-XTD", YEAR, 1, "1.00")]),
+    )
+    assert refused.status_code == 422
+    assert refused.json["errors"][0]["column"] == "unit"
+
+
+def test_chart_is_extended_by_a_group_admin_only(api, tokens):
+    admin, accountant = tokens["zheng.guanliyuan"], tokens["li.kuaiji"]
+    leaf = {"code": "ADM-POSTAGE", "name": "邮寄费", "parent": "ADM"}
+    assert api("POST", "/categories", accountant, json=leaf).status_code == 403
+    added = api("POST", "/categories", admin, json=leaf)
+    assert added.status_code == 201
+    assert (added.json["plan_kind"], added.json["side"], added.json["is_leaf"]) == (
+        "expense",
+        "expense",
+        True,
+    )
+    top_without_kind = api("POST", "/categories", admin, json={"code": "X", "name": "x"})
+    assert top_without_kind.status_code == 422
+    under_a_used_line = {"code": "ADM-OFFICE-PAPER", "name": "纸", "parent": "ADM-OFFICE"}
+    refused = api("POST", "/categories", admin, json=under_a_used_line)
+    assert refused.status_code == 409 and refused.json["code"] == "category_in_use"

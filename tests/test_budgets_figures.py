@@ -1,0 +1,214 @@
+"""Consolidation up both trees (R-BUD-4) against an independent sum over random trees, plan vs
+actual from paid requests with its alerts (R-BUD-5), and what is left on a budget line under
+concurrent spending (R-APR-7)."""
+
+from __future__ import annotations
+
+import threading
+from collections import defaultdict
+from decimal import Decimal
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import select
+
+from propgroup.approvals import service as approvals
+from propgroup.budgets import figures
+from propgroup.budgets import service as budgets
+from propgroup.budgets.checker import left_on_line
+from propgroup.budgets.models import ActualEntry, BudgetCategory
+from propgroup.db import tenant_session
+from propgroup.org import service as org
+from propgroup.org.models import OrgUnit
+from propgroup.tenancy import service as tenancy
+from tests.support.budgets import DIRECTOR, approved_plan, person
+from tests.support.groups import provision_demo
+
+LEAVES = ["ADM-OFFICE", "ADM-TRAVEL", "COST-LABOR", "REV-FEE"]  # two plan kinds, both sides
+
+
+@pytest.fixture(scope="module")
+def group(control):
+    tenant = provision_demo(
+        control, "bud_fig", "预算数", people={"qian.staff": [("department_head", "SH-XTD")]}
+    )
+    yield tenant
+    tenancy.drop_tenant(control, tenant.slug)
+
+
+@pytest.fixture
+def db(control, group):
+    with tenant_session(control, group.schema_name) as session:
+        yield session
+
+
+# --- R-BUD-4: consolidation equals an independent sum ------------------------------------
+
+amounts = st.dictionaries(
+    st.sampled_from(LEAVES),
+    st.dictionaries(
+        st.integers(1, 12), st.decimals(0, 99999, places=2, allow_nan=False), max_size=3
+    ),
+    max_size=3,
+)
+trees = st.lists(st.integers(0, 3), min_size=1, max_size=3)  # branches under each region
+
+
+@settings(
+    max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(shape=trees, data=st.data())
+def test_consolidation_equals_an_independent_sum_r_bud_4(db, shape, data):
+    savepoint = db.begin_nested()
+    try:
+        _check_random_tree(db, shape, data)
+    finally:
+        savepoint.rollback()
+
+
+def _check_random_tree(db, shape, data):
+    year, director = 2040, person(db, DIRECTOR)
+    hq = org.get_root(db)
+    top = org.create_unit(db, code="R-TOP", kind="region", name="top", parent=hq)
+    units = [top]
+    for r, branches in enumerate(shape):
+        parent = top
+        if r:
+            parent = org.create_unit(db, code=f"R{r}", kind="region", name="r", parent=hq)
+            units.append(parent)
+        units += [
+            org.create_unit(db, code=f"R{r}-B{b}", kind="branch", name="b", parent=parent)
+            for b in range(branches)
+        ]
+    own: dict[tuple[int, str], Decimal] = defaultdict(Decimal)
+    for unit in units:
+        figures_of_unit = data.draw(amounts)
+        by_kind = defaultdict(list)
+        for code, months in figures_of_unit.items():
+            kind = "expense" if code.startswith("ADM") else "profit"
+            by_kind[kind].append(
+                {"category": code, "amounts": {str(m): a for m, a in months.items()}}
+            )
+            own[(unit.id, code)] += sum(months.values(), Decimal(0))
+        for kind, lines in by_kind.items():
+            version = budgets.open_plan(
+                db, director, unit_id=unit.id, fiscal_year=year, plan_kind=kind
+            )
+            budgets.write_lines(db, director, version.id, lines)
+        actual = data.draw(st.decimals(0, 5000, places=2, allow_nan=False))
+        db.add(
+            ActualEntry(
+                unit_id=unit.id,
+                category_id=_category(db, "ADM-OFFICE").id,
+                fiscal_year=year,
+                month=6,
+                amount=actual,
+                source="ledger",
+            )
+        )
+        own[(unit.id, "actual")] += actual
+    db.flush()
+    rows = figures.rolled_up(db, hq, year, versions="latest", months=(1, 12))
+    got = {(r["unit_id"], r["category_id"]): (r["plan"], r["actual"]) for r in rows}
+    every_unit = db.scalars(select(OrgUnit).where(OrgUnit.kind != "department")).all()
+    for unit in every_unit:
+        below = [u for u in units if u.path.startswith(unit.path)]
+        for code in [*LEAVES, "ADM", "COST", "REV"]:
+            leaves = [c for c in LEAVES if c.startswith(code)]
+            plan = sum((own[(u.id, c)] for u in below for c in leaves), Decimal(0))
+            actual = sum(own[(u.id, "actual")] for u in below) if "ADM-OFFICE" in leaves else 0
+            expected = (plan, Decimal(actual))
+            assert got.get((unit.id, _category(db, code).id), (0, 0)) == expected, (unit.code, code)
+
+
+def _category(db, code):
+    return db.scalar(select(BudgetCategory).where(BudgetCategory.code == code))
+
+
+# --- R-BUD-5: actuals from paid requests, alerts -----------------------------------------
+
+
+def _claim(session, amount, line="ADM-TRAVEL"):
+    request = approvals.create_request(
+        session,
+        person(session, "qian.staff"),
+        request_type="expense_claim",
+        unit_id=org.get_unit_by_code(session, "SH-XTD").id,
+        title="trip",
+        payee="qian",
+        lines=[{"category": "travel", "description": "d", "amount": amount, "budget_line": line}],
+    )
+    approvals.submit(session, person(session, "qian.staff"), request.id)
+    return request
+
+
+def test_paid_requests_are_actuals_rolled_up_with_alerts_r_bud_5(db):
+    year = approvals.today().year
+    approved_plan(db, "SH-XTD", year, "expense", {"ADM-TRAVEL": "1000.00"}, by="li.kuaiji")
+    request = _claim(db, "850.00")
+    for step, login in enumerate(["li.kuaiji", "wang.xiangmu"], start=1):
+        approvals.decide(db, person(db, login), request.id, step=step, approve=True)
+    approvals.pay(db, person(db, "zhao.chuna"), request.id, method="transfer", reference=None)
+    report = figures.plan_vs_actual(db, person(db, DIRECTOR), org.get_root(db).id, year, depth=2)
+    rows = {(r["unit"], r["category"]): r for r in report["rows"]}
+    for unit in ("SH-XTD", "EAST", "HQ"):  # accumulated at every parent
+        travel = rows[(unit, "ADM-TRAVEL")]
+        assert (travel["plan"], travel["actual"]) == (Decimal("1000.00"), Decimal("850.00"))
+        assert (travel["variance"], travel["rate"], travel["alert"]) == (
+            Decimal("-150.00"),
+            Decimal("0.8500"),
+            "over_80",
+        )
+        assert rows[(unit, "ADM")]["actual"] == Decimal("850.00")
+    assert left_on_line(
+        db, org.get_unit_by_code(db, "SH-XTD").id, _category(db, "ADM-TRAVEL").id, year
+    ) == Decimal("150.00")
+
+
+# --- R-APR-7: remaining budget under concurrent spending ---------------------------------
+
+
+def test_remaining_budget_holds_under_concurrent_submissions_r_apr_7(control, group):
+    year = approvals.today().year
+    with tenant_session(control, group.schema_name) as session:
+        approved_plan(session, "SH-LJZ", year, "expense", {"ADM-COMM": "1000.00"}, by=DIRECTOR)
+        session.commit()
+    results, barrier = [], threading.Barrier(10)
+
+    def submit_one():
+        with tenant_session(control, group.schema_name) as session:
+            request = approvals.create_request(
+                session,
+                person(session, DIRECTOR),
+                request_type="expense_claim",
+                unit_id=org.get_unit_by_code(session, "SH-LJZ").id,
+                title="phone",
+                payee="carrier",
+                lines=[
+                    {
+                        "category": "comm",
+                        "description": "d",
+                        "amount": "150.00",
+                        "budget_line": "ADM-COMM",
+                    }
+                ],
+            )
+            session.commit()
+            barrier.wait()
+            approvals.submit(session, person(session, DIRECTOR), request.id)
+            session.commit()
+            results.append(request.budget_overrun)
+
+    threads = [threading.Thread(target=submit_one) for _ in range(10)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    # 6 × 150 fit in 1000; every later one finds what the others hold.
+    assert sorted(results) == [False] * 6 + [True] * 4
+    with tenant_session(control, group.schema_name) as session:
+        unit = org.get_unit_by_code(session, "SH-LJZ")
+        assert left_on_line(session, unit.id, _category(session, "ADM-COMM").id, year) == Decimal(
+            "-500.00"
+        )
