@@ -149,15 +149,20 @@ def test_migrate_new_columns_are_usable_by_the_tenant_role(fresh_control, make_t
         assert session.scalar(text("select note from org_units where code = 'HQ'")) == "checked"
 
 
+def _schema_at(connection, schema, revision):
+    """A new walled schema migrated up to ``revision``, and the connection acting in it."""
+    create_walled_schema(connection, schema)
+    upgrade_tenant_schema(connection, schema, script_directory("tenant"), destination=revision)
+    bound = translated(connection, schema)
+    set_local_search_path(bound, schema)
+    return bound
+
+
 def test_t0008_gives_existing_lines_their_request_s_current_revision(control):
     """Before t0008 a resubmission raised the revision and kept the one set of lines: after it,
     those lines are the current revision's, so they still show (R-APR-4)."""
-    script = script_directory("tenant")
     with control.begin() as connection:
-        create_walled_schema(connection, "t_mig_lines")
-        upgrade_tenant_schema(connection, "t_mig_lines", script, destination="t0007")
-        bound = translated(connection, "t_mig_lines")
-        set_local_search_path(bound, "t_mig_lines")
+        bound = _schema_at(connection, "t_mig_lines", "t0007")
         bound.execute(
             text(
                 "insert into org_units (code, kind, name, path, depth, active) "
@@ -185,8 +190,19 @@ def test_t0008_gives_existing_lines_their_request_s_current_revision(control):
             ),
             {"id": request_id},
         )
-        upgrade_tenant_schema(connection, "t_mig_lines", script)
+        upgrade_tenant_schema(connection, "t_mig_lines", script_directory("tenant"))
         set_local_search_path(bound, "t_mig_lines")
         revisions = bound.scalars(text("select revision from approval_request_lines")).all()
         drop_walled_schema(connection, "t_mig_lines")
     assert revisions == [2]
+
+
+def test_t0009_gives_existing_tenants_asia_shanghai(control):
+    """Every group so far ran on the Asia/Shanghai constant: that is its stored timezone now."""
+    with control.begin() as connection:
+        bound = _schema_at(connection, "t_mig_zone", "t0008")
+        upgrade_tenant_schema(connection, "t_mig_zone", script_directory("tenant"))
+        set_local_search_path(bound, "t_mig_zone")
+        timezones = bound.scalars(text("select timezone from tenant_settings")).all()
+        drop_walled_schema(connection, "t_mig_zone")
+    assert timezones == ["Asia/Shanghai"]

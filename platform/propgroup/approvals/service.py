@@ -12,7 +12,6 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import any_, delete, func, literal, or_, select, text
 from sqlalchemy.orm import Session
@@ -41,9 +40,9 @@ from propgroup.org.models import OrgUnit
 from propgroup.storage import service as storage
 from propgroup.storage.blobstore import BlobStore, ReadableStream
 from propgroup.storage.models import Document
+from propgroup.tenancy.settings import tenant_zone
 from propgroup.tenancy.slugs import tenant_slug
 
-TENANT_TZ = ZoneInfo("Asia/Shanghai")  # dates of delegations are the group's local dates
 CENT = Decimal("0.01")
 BIGINT_MAX = 2**63 - 1  # ids beyond it are in no table (and would be a database error)
 MAX_AMOUNT = Decimal("9999999999999999.99")
@@ -62,8 +61,14 @@ def _may_act(principal: Principal) -> None:
         )
 
 
-def today() -> date:
-    return datetime.now(TENANT_TZ).date()
+def now() -> datetime:
+    """The engine's one clock (UTC), so a test can stand at a chosen instant."""
+    return datetime.now(UTC)
+
+
+def today(session: Session) -> date:
+    """The group's local day (delegations, R-CASH-3 deadlines), in the tenant's own zone."""
+    return now().astimezone(tenant_zone(session)).date()
 
 
 # --- policy -------------------------------------------------------------------------------
@@ -223,7 +228,7 @@ def _checked_content(
                 code="bad_business",
             )
         business_kind, business_ended_on = advance.business_kind, advance.business_ended_on
-    deadlines.check_business(request_type, business_kind, business_ended_on, today())
+    deadlines.check_business(request_type, business_kind, business_ended_on, today(session))
     return checked, {
         "total_amount": line_total,
         "business_kind": business_kind,
@@ -451,9 +456,9 @@ def submit(session: Session, principal: Principal, request_id: int) -> ApprovalR
     if request.submitted_at is None:  # R-CASH-3 is judged by the first report
         due = deadlines.report_due_on(request.business_kind, request.business_ended_on)
         request.reported_late = request.request_type == "expense_claim" and (
-            due is not None and today() > due
+            due is not None and today(session) > due
         )
-    request.submitted_at, request.decided_at = datetime.now(UTC), None
+    request.submitted_at, request.decided_at = now(), None
     session.flush()
     _announce(session, request)
     record(
@@ -494,7 +499,7 @@ def _acting_as(
     out the requester and anyone who decided a step already (R-APR-3)."""
     if holds_role(session, principal.id, role, unit):
         return None
-    day = today()
+    day = today(session)
     delegations = session.scalars(
         select(Delegation)
         .where(
@@ -553,7 +558,7 @@ def decide(
         raise Forbidden("one person decides one step of a request (R-APR-3)", code="second_step")
     current.status = "approved" if approve else "rejected"
     current.decided_by, current.acting_for = principal.id, acting_for
-    current.decided_at, current.comment = datetime.now(UTC), comment
+    current.decided_at, current.comment = now(), comment
     if not approve:
         request.status, request.current_step, request.decided_at = (
             "rejected",
@@ -680,7 +685,7 @@ def people_who_may_decide(session: Session, request: ApprovalRequest) -> list[Us
             .where(RoleAssignment.role == step.role, literal(unit.path).startswith(OrgUnit.path))
         )
     )
-    day = today()
+    day = today(session)
     stand_ins = (
         set(
             session.scalars(
@@ -738,7 +743,7 @@ def _announce(session: Session, request: ApprovalRequest) -> None:
     of it (outbox → mail)."""
     policy = session.get(PolicyVersion, request.policy_version_id).document
     step = steps_of(session, request, request.revision)[request.current_step - 1]
-    step.due_at = due_after(datetime.now(UTC), policy.get("step_working_days", 2), TENANT_TZ)
+    step.due_at = due_after(now(), policy.get("step_working_days", 2), tenant_zone(session))
     enqueue(
         session,
         "approvals.notify_step",
@@ -875,7 +880,7 @@ def advance_overdue(session: Session, request: ApprovalRequest) -> bool:
         session.scalar(
             select(
                 select(ApprovalRequest.id)
-                .where(ApprovalRequest.id == request.id, deadlines.overdue_advance(today()))
+                .where(ApprovalRequest.id == request.id, deadlines.overdue_advance(today(session)))
                 .exists()
             )
         )
@@ -924,7 +929,7 @@ def visible_requests(
     if overdue:
         query = query.where(_current_step_overdue())
     if advances_overdue:
-        query = query.where(deadlines.overdue_advance(today()))
+        query = query.where(deadlines.overdue_advance(today(session)))
     if unit_id:
         under = org.get_unit(session, unit_id)
         query = query.where(
@@ -933,9 +938,11 @@ def visible_requests(
             )
         )
     if submitted_from is not None:
-        query = query.where(ApprovalRequest.submitted_at >= _local_midnight(submitted_from))
+        query = query.where(
+            ApprovalRequest.submitted_at >= _local_midnight(session, submitted_from)
+        )
     if submitted_to is not None and submitted_to < date.max:
-        next_day = _local_midnight(submitted_to + timedelta(days=1))
+        next_day = _local_midnight(session, submitted_to + timedelta(days=1))
         query = query.where(ApprovalRequest.submitted_at < next_day)
     if amount_min is not None:
         query = query.where(ApprovalRequest.total_amount >= amount_min)
@@ -944,5 +951,5 @@ def visible_requests(
     return query.order_by(ApprovalRequest.id.desc())
 
 
-def _local_midnight(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=TENANT_TZ)
+def _local_midnight(session: Session, day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=tenant_zone(session))
