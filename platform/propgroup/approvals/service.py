@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import any_, delete, func, literal, or_, select, text
+from sqlalchemy import and_, any_, delete, func, literal, or_, select, text
 from sqlalchemy.orm import Session
 
 from propgroup.approvals import deadlines
@@ -416,6 +416,7 @@ def _overrun_lines(session: Session, unit: OrgUnit, lines: Sequence[RequestLine]
 
 def submit(session: Session, principal: Principal, request_id: int) -> ApprovalRequest:
     """Send a draft (or a rejected request, as a new revision) into its approval chain."""
+    org.hold_tree(session)  # before the row lock: a move waits for these steps, then moves them
     request = _own_request(session, principal, request_id, REVISABLE_STATUSES, "submits")
     if request.status == "rejected":  # sent again unchanged: the next revision, same lines
         lines = lines_of(session, request)
@@ -447,6 +448,8 @@ def submit(session: Session, principal: Principal, request_id: int) -> ApprovalR
                 seq=seq,
                 role=step["role"],
                 unit_id=unit_at(session, unit, step).id,
+                level=step["level"],
+                department=step.get("department"),
                 reason=step.get("reason"),
                 status="pending",
             )
@@ -740,10 +743,15 @@ def overdue_requests(session: Session) -> Sequence[ApprovalRequest]:
 
 def _announce(session: Session, request: ApprovalRequest) -> None:
     """The step that just became current gets its due time, and whoever may decide it hears
-    of it (outbox → mail)."""
+    of it."""
     policy = session.get(PolicyVersion, request.policy_version_id).document
     step = steps_of(session, request, request.revision)[request.current_step - 1]
     step.due_at = due_after(now(), policy.get("step_working_days", 2), tenant_zone(session))
+    _notify(session, request)
+
+
+def _notify(session: Session, request: ApprovalRequest) -> None:
+    """Mail whoever may decide the current step now (outbox → job)."""
     enqueue(
         session,
         "approvals.notify_step",
@@ -754,6 +762,97 @@ def _announce(session: Session, request: ApprovalRequest) -> None:
             "step": request.current_step,
         },
     )
+
+
+# --- when a unit moves --------------------------------------------------------------------
+
+
+@org.on_unit_moved
+def follow_moved_unit(session: Session, principal: Principal, moved: OrgUnit) -> None:
+    """Requests in approval raised in the moved subtree have their steps still to be decided
+    resolved again in the new tree, so the new region's approvers take them over; decided steps
+    are history and stay. One audit event per request whose steps changed."""
+    for request, changes in _steps_resolved_again(session, moved).items():
+        before, after = [], []
+        for step, unit in changes:
+            before.append(_step_at(step, org.get_unit(session, step.unit_id)))
+            step.unit_id = unit.id
+            after.append(_step_at(step, unit))
+        session.flush()
+        record(
+            session,
+            principal,
+            "approvals.steps_relocated",
+            "approval_request",
+            request.id,
+            before={"steps": before},
+            after={"steps": after, "moved": moved.code},
+        )
+        if any(step.seq == request.current_step for step, _ in changes):
+            _notify(session, request)  # the new approvers did not hear of it yet
+
+
+def _steps_resolved_again(
+    session: Session, moved: OrgUnit
+) -> dict[ApprovalRequest, list[tuple[RequestStep, OrgUnit]]]:
+    """Pending steps of the current revisions of requests in approval under ``moved`` that now
+    resolve to another unit. The requests are locked first (a decision in flight ends before),
+    and every step is resolved before anything changes, so one that cannot be refuses the move
+    with nothing written. Steps of unknown origin (``level`` NULL) keep their unit."""
+    ids = session.scalars(
+        select(ApprovalRequest.id)
+        .join(OrgUnit, OrgUnit.id == ApprovalRequest.unit_id)
+        .where(
+            ApprovalRequest.status == "in_approval",
+            OrgUnit.path.startswith(moved.path, autoescape=True),
+        )
+        .order_by(ApprovalRequest.id)
+        .with_for_update(of=ApprovalRequest)
+    ).all()
+    rows = session.execute(
+        select(ApprovalRequest, RequestStep)
+        .join(
+            RequestStep,
+            and_(
+                RequestStep.request_id == ApprovalRequest.id,
+                RequestStep.revision == ApprovalRequest.revision,
+            ),
+        )
+        .where(
+            ApprovalRequest.id.in_(ids),
+            RequestStep.status == "pending",
+            RequestStep.level.is_not(None),
+        )
+        .order_by(ApprovalRequest.id, RequestStep.seq)
+    ).all()
+    resolved: dict[tuple[int, str, str | None], OrgUnit] = {}  # many requests share a unit
+    changes: dict[ApprovalRequest, list[tuple[RequestStep, OrgUnit]]] = defaultdict(list)
+    for request, step in rows:
+        key = (request.unit_id, step.level, step.department)
+        if key not in resolved:
+            resolved[key] = _resolved_again(session, request, step, moved)
+        if resolved[key].id != step.unit_id:
+            changes[request].append((step, resolved[key]))
+    return changes
+
+
+def _resolved_again(
+    session: Session, request: ApprovalRequest, step: RequestStep, moved: OrgUnit
+) -> OrgUnit:
+    origin = {"level": step.level, "department": step.department}
+    try:
+        return unit_at(session, org.get_unit(session, request.unit_id), origin)
+    except (NotFound, InvalidInput) as error:
+        raise Conflict(
+            f"{moved.code} cannot move there: step {step.seq} ({step.role}) of request "
+            f"{request.id}, still to be decided, would have no unit ({error.message})",
+            code="step_unit_missing",
+            errors={"request_id": request.id, "step": step.seq},
+        ) from error
+
+
+def _step_at(step: RequestStep, unit: OrgUnit) -> dict[str, Any]:
+    return {"seq": step.seq, "role": step.role, "unit": unit.code}
 
 
 # --- vouchers (原始凭证) ---------------------------------------------------------------------
