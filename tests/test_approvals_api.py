@@ -16,7 +16,7 @@ from propgroup.identity.models import User
 from propgroup.org import service as org
 from propgroup.tenancy import service as tenancy
 from tests.support.api import api_caller, personal_tokens
-from tests.support.groups import PASSWORD, REQUESTER, provision_demo
+from tests.support.groups import PASSWORD, REQUESTER, demo_today, provision_demo
 
 SCOPES = ["approvals:read", "approvals:write", "org:read", "documents:read", "documents:write"]
 
@@ -216,9 +216,7 @@ def _walk(api, tokens, request_id, pay=True):
 
 
 def _days_ago(days):
-    from propgroup.approvals.service import today
-
-    return (today() - timedelta(days=days)).isoformat()
+    return (demo_today() - timedelta(days=days)).isoformat()
 
 
 def _content(**changes):

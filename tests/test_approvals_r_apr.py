@@ -93,7 +93,7 @@ def draft(
 
 
 def delegate_today(session, delegator, delegate, **extra):
-    today = approvals.today()
+    today = approvals.today(session)
     return approvals.delegate(
         session,
         person(session, delegator),
@@ -214,7 +214,7 @@ def test_delegate_decides_and_the_record_shows_both_names_r_apr_5(db):
         db,
         "wang.xiangmu",
         "deputy",
-        ends_on=approvals.today() + timedelta(days=3),
+        ends_on=approvals.today(db) + timedelta(days=3),
     )
     request = draft(db)
     approvals.submit(db, person(db, "qian.staff"), request.id)
@@ -239,14 +239,14 @@ def test_delegation_is_bounded_by_dates_and_request_types_r_apr_5(db):
         db,
         "li.kuaiji",
         "deputy",
-        starts_on=approvals.today() - timedelta(days=10),
-        ends_on=approvals.today() - timedelta(days=1),
+        starts_on=approvals.today(db) - timedelta(days=10),
+        ends_on=approvals.today(db) - timedelta(days=1),
     )
     delegate_today(
         db,
         "li.kuaiji",
         "deputy",
-        ends_on=approvals.today(),
+        ends_on=approvals.today(db),
         request_types=["advance"],
     )
     request = draft(db)
@@ -257,7 +257,7 @@ def test_delegation_is_bounded_by_dates_and_request_types_r_apr_5(db):
         db,
         request_type="advance",
         business_kind="travel",
-        business_ended_on=approvals.today() + timedelta(days=3),
+        business_ended_on=approvals.today(db) + timedelta(days=3),
     )
     approvals.submit(db, person(db, "qian.staff"), advance.id)
     approvals.decide(db, person(db, "deputy"), advance.id, step=1, approve=True)
@@ -268,7 +268,7 @@ def test_a_delegate_cannot_approve_their_own_request_through_delegation_r_apr_5(
         db,
         "li.kuaiji",
         "qian.staff",
-        ends_on=approvals.today(),
+        ends_on=approvals.today(db),
     )
     request = draft(db)
     approvals.submit(db, person(db, "qian.staff"), request.id)
@@ -355,7 +355,7 @@ def office_budget(session, yearly="100.00"):
     approved_plan(
         session,
         "SH-XTD",
-        approvals.today().year,
+        approvals.today(session).year,
         "expense",
         {"ADM-OFFICE": yearly},
         by="li.kuaiji",
@@ -553,8 +553,8 @@ def test_a_read_only_personal_token_cannot_act_on_approvals(db):
             db,
             read_only,
             delegate_login="deputy",
-            starts_on=approvals.today(),
-            ends_on=approvals.today(),
+            starts_on=approvals.today(db),
+            ends_on=approvals.today(db),
         )
 
 
@@ -611,7 +611,7 @@ def test_a_cashier_who_stood_in_for_the_accountant_in_an_earlier_revision_does_n
         db,
         "li.kuaiji",
         "zhao.chuna",
-        ends_on=approvals.today(),
+        ends_on=approvals.today(db),
     )
     request = draft(db)
     approvals.submit(db, person(db, "qian.staff"), request.id)

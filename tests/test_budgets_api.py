@@ -10,16 +10,15 @@ import io
 import pytest
 from openpyxl import Workbook
 
-from propgroup.approvals import service as approvals
 from propgroup.db import tenant_session
 from propgroup.org import service as org
 from propgroup.tenancy import service as tenancy
 from tests.support.api import api_caller, personal_tokens
 from tests.support.budgets import lines
-from tests.support.groups import provision_demo
+from tests.support.groups import demo_today, provision_demo
 
 SCOPES = ["budgets:read", "budgets:write", "budgets:admin", "approvals:read", "approvals:write"]
-YEAR = approvals.today().year  # the year requests spend in (R-APR-7)
+YEAR = demo_today().year  # the year requests spend in (R-APR-7)
 
 
 @pytest.fixture(scope="module")

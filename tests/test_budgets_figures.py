@@ -23,7 +23,7 @@ from propgroup.org import service as org
 from propgroup.org.models import OrgUnit
 from propgroup.tenancy import service as tenancy
 from tests.support.budgets import DIRECTOR, approved_plan, person
-from tests.support.groups import provision_demo
+from tests.support.groups import demo_today, provision_demo
 
 LEAVES = ["ADM-OFFICE", "ADM-TRAVEL", "COST-LABOR", "REV-FEE"]  # two plan kinds, both sides
 
@@ -144,7 +144,7 @@ def _claim(session, amount, line="ADM-TRAVEL"):
 
 
 def test_paid_requests_are_actuals_rolled_up_with_alerts_r_bud_5(db):
-    year = approvals.today().year
+    year = approvals.today(db).year
     approved_plan(db, "SH-XTD", year, "expense", {"ADM-TRAVEL": "1000.00"}, by="li.kuaiji")
     request = _claim(db, "850.00")
     for step, login in enumerate(["li.kuaiji", "wang.xiangmu"], start=1):
@@ -170,7 +170,7 @@ def test_paid_requests_are_actuals_rolled_up_with_alerts_r_bud_5(db):
 
 
 def test_remaining_budget_holds_under_concurrent_submissions_r_apr_7(control, group):
-    year = approvals.today().year
+    year = demo_today().year
     with tenant_session(control, group.schema_name) as session:
         approved_plan(session, "SH-LJZ", year, "expense", {"ADM-COMM": "1000.00"}, by=DIRECTOR)
         session.commit()

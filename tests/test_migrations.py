@@ -3,6 +3,8 @@ runner upgrades every schema while reporting (not hiding, not spreading) one ten
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
@@ -149,15 +151,20 @@ def test_migrate_new_columns_are_usable_by_the_tenant_role(fresh_control, make_t
         assert session.scalar(text("select note from org_units where code = 'HQ'")) == "checked"
 
 
+def _schema_at(connection, schema, revision):
+    """A new walled schema migrated up to ``revision``, and the connection acting in it."""
+    create_walled_schema(connection, schema)
+    upgrade_tenant_schema(connection, schema, script_directory("tenant"), destination=revision)
+    bound = translated(connection, schema)
+    set_local_search_path(bound, schema)
+    return bound
+
+
 def test_t0008_gives_existing_lines_their_request_s_current_revision(control):
     """Before t0008 a resubmission raised the revision and kept the one set of lines: after it,
     those lines are the current revision's, so they still show (R-APR-4)."""
-    script = script_directory("tenant")
     with control.begin() as connection:
-        create_walled_schema(connection, "t_mig_lines")
-        upgrade_tenant_schema(connection, "t_mig_lines", script, destination="t0007")
-        bound = translated(connection, "t_mig_lines")
-        set_local_search_path(bound, "t_mig_lines")
+        bound = _schema_at(connection, "t_mig_lines", "t0007")
         bound.execute(
             text(
                 "insert into org_units (code, kind, name, path, depth, active) "
@@ -185,8 +192,101 @@ def test_t0008_gives_existing_lines_their_request_s_current_revision(control):
             ),
             {"id": request_id},
         )
-        upgrade_tenant_schema(connection, "t_mig_lines", script)
+        upgrade_tenant_schema(connection, "t_mig_lines", script_directory("tenant"))
         set_local_search_path(bound, "t_mig_lines")
         revisions = bound.scalars(text("select revision from approval_request_lines")).all()
         drop_walled_schema(connection, "t_mig_lines")
     assert revisions == [2]
+
+
+T0009_POLICY = {
+    "overrun_step": {"role": "finance_director", "level": "hq", "department": None},
+    "payer": {"role": "cashier", "level": "unit", "department": None},
+    "step_working_days": 2,
+    "rules": [
+        {
+            "request_types": ["expense_claim"],
+            "unit_kind": "branch",
+            "above": "0.00",
+            "up_to": "5000.00",
+            "steps": [{"role": "branch_accountant", "level": "unit", "department": None}],
+        },
+        {
+            "request_types": ["expense_claim"],
+            "unit_kind": "branch",
+            "above": "5000.00",
+            "up_to": None,
+            "steps": [
+                {"role": "branch_accountant", "level": "unit", "department": None},
+                {"role": "department_head", "level": "region", "department": "FIN"},
+            ],
+        },
+    ],
+}
+
+
+def test_t0009_gives_existing_tenants_their_timezone_and_steps_their_origin(control):
+    """Groups so far are in Asia/Shanghai. A step learns the policy step it was resolved from (the
+    rule for its revision's total, or the overrun step); a step of a revision without lines of its
+    own (from before t0008) cannot tell and keeps NULL, so its unit stays put when units move."""
+    with control.begin() as connection:
+        bound = _schema_at(connection, "t_mig_steps", "t0008")
+        bound.execute(
+            text(
+                "insert into org_units (id, parent_id, code, kind, name, path, depth, active) "
+                "values (1, null, 'HQ', 'hq', 'HQ', '/1/', 0, true), "
+                "(2, 1, 'R', 'region', 'R', '/1/2/', 1, true), "
+                "(3, 2, 'R-FIN', 'department', 'F', '/1/2/3/', 2, true), "
+                "(4, 2, 'B', 'branch', 'B', '/1/2/4/', 2, true)"
+            )
+        )
+        bound.execute(
+            text(
+                "insert into users (id, login, display_name, email, password_hash, active, "
+                "session_epoch) values (1, 'u', 'U', 'u@x.test', 'x', true, 0)"
+            )
+        )
+        bound.execute(
+            text(
+                "insert into approval_policies (id, version, document) "
+                "values (1, 1, cast(:document as jsonb))"
+            ),
+            {"document": json.dumps(T0009_POLICY)},
+        )
+        bound.execute(
+            text(
+                "insert into approval_requests (id, request_type, unit_id, requester_id, title, "
+                "payee, currency, total_amount, status, revision, current_step, "
+                "policy_version_id, budget_overrun) values (1, 'expense_claim', 4, 1, 't', 'p', "
+                "'CNY', 6000, 'in_approval', 2, 1, 1, true)"
+            )
+        )
+        bound.execute(
+            text(
+                "insert into approval_request_lines (request_id, revision, category, "
+                "description, amount) values (1, 2, 'c', 'd', 6000)"
+            )
+        )
+        bound.execute(
+            text(
+                "insert into approval_steps (request_id, revision, seq, role, unit_id, reason, "
+                "status) values (1, 1, 1, 'branch_accountant', 4, null, 'rejected'), "
+                "(1, 2, 1, 'branch_accountant', 4, null, 'pending'), "
+                "(1, 2, 2, 'department_head', 3, null, 'pending'), "
+                "(1, 2, 3, 'finance_director', 1, 'budget_overrun', 'pending')"
+            )
+        )
+        upgrade_tenant_schema(connection, "t_mig_steps", script_directory("tenant"))
+        set_local_search_path(bound, "t_mig_steps")
+        origins = bound.execute(
+            text("select revision, seq, level, department from approval_steps order by id")
+        ).all()
+        timezones = bound.scalars(text("select timezone from tenant_settings")).all()
+        drop_walled_schema(connection, "t_mig_steps")
+    assert [tuple(row) for row in origins] == [
+        (1, 1, None, None),
+        (2, 1, "unit", None),
+        (2, 2, "region", "FIN"),
+        (2, 3, "hq", None),
+    ]
+    assert timezones == ["Asia/Shanghai"]

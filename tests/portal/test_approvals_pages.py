@@ -24,6 +24,7 @@ from propgroup.org import service as org
 from propgroup.tenancy import service as tenancy
 from tests.portal.conftest import csrf_token, form_token, group_with, sign_in
 from tests.portal.test_browser import CHROMIUM, CHROMIUM_ARGS
+from tests.support.groups import demo_today
 
 REQUESTER = "qian.staff"  # department head at SH-XTD: raises requests, in none of their chains
 ACCOUNTANT, HEAD, CASHIER = "li.kuaiji", "wang.xiangmu", "zhao.chuna"
@@ -368,9 +369,7 @@ def test_a_stand_in_decides_and_the_record_shows_both_names_r_apr_5(browsers, gr
         },
     )
     assert unknown.status_code == 422 and "nobody 不能代您审批" in unknown.text
-    from propgroup.approvals.service import today
-
-    day = today().isoformat()
+    day = demo_today().isoformat()
     made = head.post(
         f"/t/{slug}/approvals/delegations",
         data={"csrf_token": token, "delegate_login": DEPUTY, "starts_on": day, "ends_on": day},
@@ -596,8 +595,6 @@ def test_an_advance_without_its_business_day_is_refused_on_the_form_r_cash_3(
 def test_a_late_claim_is_flagged_on_its_page_r_cash_3(browsers, group, units):
     from datetime import timedelta
 
-    from propgroup.approvals.service import today
-
     requester = browsers(REQUESTER)
     response = new_request(
         requester,
@@ -605,7 +602,7 @@ def test_a_late_claim_is_flagged_on_its_page_r_cash_3(browsers, group, units):
         unit_id=units["SH-XTD"],
         lines=[("交通费", "出租车", "45.00")],
         business_kind="local",
-        business_ended_on=(today() - timedelta(days=6)).isoformat(),
+        business_ended_on=(demo_today() - timedelta(days=6)).isoformat(),
     )
     assert response.status_code == 303, response.text
     page = requester.get(response.headers["Location"])

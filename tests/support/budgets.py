@@ -37,7 +37,7 @@ def ensure_season(session, year: int, tolerance: str = "0.00") -> BudgetSeason:
         session,
         person(session, DIRECTOR),
         fiscal_year=year,
-        deadline=approvals.today(),
+        deadline=approvals.today(session),
         tolerance=tolerance,
     )
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date
 
 from sqlalchemy import ColumnElement, Select, and_, any_, exists, false, func, not_, or_, select
 from sqlalchemy.orm import Session, aliased
@@ -64,8 +65,7 @@ def _decided_a_step(user_id: ColumnElement[int] | int) -> ColumnElement[bool]:
     )
 
 
-def _delegated_to(user_id: int) -> ColumnElement[bool]:
-    day = service.today()
+def _delegated_to(user_id: int, day: date) -> ColumnElement[bool]:
     return exists(
         select(Delegation.id).where(
             Delegation.delegate_id == user_id,
@@ -82,7 +82,7 @@ def _delegated_to(user_id: int) -> ColumnElement[bool]:
     )
 
 
-def waiting_for(principal: Principal) -> Select[tuple[ApprovalRequest]]:
+def waiting_for(session: Session, principal: Principal) -> Select[tuple[ApprovalRequest]]:
     """Requests whose current step this person may decide now, oldest submission first."""
     if principal.kind != "user" or principal.id is None:
         return select(ApprovalRequest).where(false())  # decisions are made by people only
@@ -103,19 +103,19 @@ def waiting_for(principal: Principal) -> Select[tuple[ApprovalRequest]]:
             ApprovalRequest.requester_id != me,
             not_(_decided_a_step(me)),
             # Holding the role oneself comes first (service._acting_as): then no delegation counts.
-            or_(_holds_current_role(me), _delegated_to(me)),
+            or_(_holds_current_role(me), _delegated_to(me, service.today(session))),
         )
         .order_by(ApprovalRequest.submitted_at, ApprovalRequest.id)
     )
 
 
 def count_waiting(session: Session, principal: Principal) -> int:
-    waiting = waiting_for(principal).order_by(None).subquery()
+    waiting = waiting_for(session, principal).order_by(None).subquery()
     return session.scalar(select(func.count()).select_from(waiting)) or 0
 
 
 def is_waiting_for(session: Session, principal: Principal, request: ApprovalRequest) -> bool:
-    query = waiting_for(principal).where(ApprovalRequest.id == request.id).order_by(None)
+    query = waiting_for(session, principal).where(ApprovalRequest.id == request.id).order_by(None)
     return bool(session.scalar(select(exists(query))))
 
 
@@ -127,7 +127,7 @@ def acting_for(session: Session, principal: Principal, request: ApprovalRequest)
     unit = org.get_unit(session, step.unit_id)
     if holds_role(session, principal.id, step.role, unit):
         return None
-    day = service.today()
+    day = service.today(session)
     delegators = session.scalars(
         select(Delegation.delegator_id).where(
             Delegation.delegate_id == principal.id,

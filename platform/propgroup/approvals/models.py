@@ -109,6 +109,10 @@ class RequestStep(TenantBase):
     seq: Mapped[int] = mapped_column(Integer)
     role: Mapped[str] = mapped_column(String(40))
     unit_id: Mapped[int] = mapped_column(ForeignKey("org_units.id"), index=True)
+    # The policy step the unit was resolved from (relative to the request's unit), so a step not
+    # yet decided follows that unit when it moves; NULL (some steps from before t0009) stays put.
+    level: Mapped[str | None] = mapped_column(String(16))
+    department: Mapped[str | None] = mapped_column(String(8))
     reason: Mapped[str | None] = mapped_column(String(40))  # e.g. "budget_overrun" (R-APR-7)
     status: Mapped[str] = mapped_column(String(16), default="pending")
     # Set when the step becomes current; reminders go out once it has passed.

@@ -12,9 +12,8 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from sqlalchemy import any_, delete, func, literal, or_, select, text
+from sqlalchemy import and_, any_, delete, func, literal, or_, select, text
 from sqlalchemy.orm import Session
 
 from propgroup.approvals import deadlines
@@ -50,9 +49,9 @@ from propgroup.org.models import OrgUnit
 from propgroup.storage import service as storage
 from propgroup.storage.blobstore import BlobStore, ReadableStream
 from propgroup.storage.models import Document
+from propgroup.tenancy.settings import tenant_zone
 from propgroup.tenancy.slugs import tenant_slug
 
-TENANT_TZ = ZoneInfo("Asia/Shanghai")  # dates of delegations are the group's local dates
 BIGINT_MAX = 2**63 - 1  # ids beyond it are in no table (and would be a database error)
 PAYMENT_METHODS = ("cash", "transfer", "cheque")
 # The requester changes and (re)submits a request while it is a draft or returned to them.
@@ -69,8 +68,14 @@ def _may_act(principal: Principal) -> None:
         )
 
 
-def today() -> date:
-    return datetime.now(TENANT_TZ).date()
+def now() -> datetime:
+    """The engine's one clock (UTC), so a test can stand at a chosen instant."""
+    return datetime.now(UTC)
+
+
+def today(session: Session) -> date:
+    """The group's local day (delegations, R-CASH-3 deadlines), in the tenant's own zone."""
+    return now().astimezone(tenant_zone(session)).date()
 
 
 # --- policy -------------------------------------------------------------------------------
@@ -218,7 +223,7 @@ def _checked_content(
                 code="bad_business",
             )
         business_kind, business_ended_on = advance.business_kind, advance.business_ended_on
-    deadlines.check_business(request_type, business_kind, business_ended_on, today())
+    deadlines.check_business(request_type, business_kind, business_ended_on, today(session))
     return checked, {
         "total_amount": line_total,
         "business_kind": business_kind,
@@ -432,6 +437,7 @@ def submit(
     session: Session, principal: Principal, request_id: int, *, by_owner: bool = False
 ) -> ApprovalRequest:
     """Send a draft (or a rejected request, as a new revision) into its approval chain."""
+    org.hold_tree(session)  # before the row lock: a move waits for these steps, then moves them
     request = _own_request(
         session, principal, request_id, REVISABLE_STATUSES, "submits", by_owner=by_owner
     )
@@ -465,6 +471,8 @@ def submit(
                 seq=seq,
                 role=step["role"],
                 unit_id=unit_at(session, unit, step).id,
+                level=step["level"],
+                department=step.get("department"),
                 reason=step.get("reason"),
                 status="pending",
             )
@@ -474,9 +482,9 @@ def submit(
     if request.submitted_at is None:  # R-CASH-3 is judged by the first report
         due = deadlines.report_due_on(request.business_kind, request.business_ended_on)
         request.reported_late = request.request_type == "expense_claim" and (
-            due is not None and today() > due
+            due is not None and today(session) > due
         )
-    request.submitted_at, request.decided_at = datetime.now(UTC), None
+    request.submitted_at, request.decided_at = now(), None
     session.flush()
     _announce(session, request)
     record(
@@ -517,7 +525,7 @@ def _acting_as(
     out the requester and anyone who decided a step already (R-APR-3)."""
     if holds_role(session, principal.id, role, unit):
         return None
-    day = today()
+    day = today(session)
     delegations = session.scalars(
         select(Delegation)
         .where(
@@ -576,7 +584,7 @@ def decide(
         raise Forbidden("one person decides one step of a request (R-APR-3)", code="second_step")
     current.status = "approved" if approve else "rejected"
     current.decided_by, current.acting_for = principal.id, acting_for
-    current.decided_at, current.comment = datetime.now(UTC), comment
+    current.decided_at, current.comment = now(), comment
     if not approve:
         request.status, request.current_step, request.decided_at = (
             "rejected",
@@ -717,7 +725,7 @@ def people_who_may_decide(session: Session, request: ApprovalRequest) -> list[Us
             .where(RoleAssignment.role == step.role, literal(unit.path).startswith(OrgUnit.path))
         )
     )
-    day = today()
+    day = today(session)
     stand_ins = (
         set(
             session.scalars(
@@ -772,10 +780,15 @@ def overdue_requests(session: Session) -> Sequence[ApprovalRequest]:
 
 def _announce(session: Session, request: ApprovalRequest) -> None:
     """The step that just became current gets its due time, and whoever may decide it hears
-    of it (outbox → mail)."""
+    of it."""
     policy = session.get(PolicyVersion, request.policy_version_id).document
     step = steps_of(session, request, request.revision)[request.current_step - 1]
-    step.due_at = due_after(datetime.now(UTC), policy.get("step_working_days", 2), TENANT_TZ)
+    step.due_at = due_after(now(), policy.get("step_working_days", 2), tenant_zone(session))
+    _notify(session, request)
+
+
+def _notify(session: Session, request: ApprovalRequest) -> None:
+    """Mail whoever may decide the current step now (outbox → job)."""
     enqueue(
         session,
         "approvals.notify_step",
@@ -786,6 +799,97 @@ def _announce(session: Session, request: ApprovalRequest) -> None:
             "step": request.current_step,
         },
     )
+
+
+# --- when a unit moves --------------------------------------------------------------------
+
+
+@org.on_unit_moved
+def follow_moved_unit(session: Session, principal: Principal, moved: OrgUnit) -> None:
+    """Requests in approval raised in the moved subtree have their steps still to be decided
+    resolved again in the new tree, so the new region's approvers take them over; decided steps
+    are history and stay. One audit event per request whose steps changed."""
+    for request, changes in _steps_resolved_again(session, moved).items():
+        before, after = [], []
+        for step, unit in changes:
+            before.append(_step_at(step, org.get_unit(session, step.unit_id)))
+            step.unit_id = unit.id
+            after.append(_step_at(step, unit))
+        session.flush()
+        record(
+            session,
+            principal,
+            "approvals.steps_relocated",
+            "approval_request",
+            request.id,
+            before={"steps": before},
+            after={"steps": after, "moved": moved.code},
+        )
+        if any(step.seq == request.current_step for step, _ in changes):
+            _notify(session, request)  # the new approvers did not hear of it yet
+
+
+def _steps_resolved_again(
+    session: Session, moved: OrgUnit
+) -> dict[ApprovalRequest, list[tuple[RequestStep, OrgUnit]]]:
+    """Pending steps of the current revisions of requests in approval under ``moved`` that now
+    resolve to another unit. The requests are locked first (a decision in flight ends before),
+    and every step is resolved before anything changes, so one that cannot be refuses the move
+    with nothing written. Steps of unknown origin (``level`` NULL) keep their unit."""
+    ids = session.scalars(
+        select(ApprovalRequest.id)
+        .join(OrgUnit, OrgUnit.id == ApprovalRequest.unit_id)
+        .where(
+            ApprovalRequest.status == "in_approval",
+            OrgUnit.path.startswith(moved.path, autoescape=True),
+        )
+        .order_by(ApprovalRequest.id)
+        .with_for_update(of=ApprovalRequest)
+    ).all()
+    rows = session.execute(
+        select(ApprovalRequest, RequestStep)
+        .join(
+            RequestStep,
+            and_(
+                RequestStep.request_id == ApprovalRequest.id,
+                RequestStep.revision == ApprovalRequest.revision,
+            ),
+        )
+        .where(
+            ApprovalRequest.id.in_(ids),
+            RequestStep.status == "pending",
+            RequestStep.level.is_not(None),
+        )
+        .order_by(ApprovalRequest.id, RequestStep.seq)
+    ).all()
+    resolved: dict[tuple[int, str, str | None], OrgUnit] = {}  # many requests share a unit
+    changes: dict[ApprovalRequest, list[tuple[RequestStep, OrgUnit]]] = defaultdict(list)
+    for request, step in rows:
+        key = (request.unit_id, step.level, step.department)
+        if key not in resolved:
+            resolved[key] = _resolved_again(session, request, step, moved)
+        if resolved[key].id != step.unit_id:
+            changes[request].append((step, resolved[key]))
+    return changes
+
+
+def _resolved_again(
+    session: Session, request: ApprovalRequest, step: RequestStep, moved: OrgUnit
+) -> OrgUnit:
+    origin = {"level": step.level, "department": step.department}
+    try:
+        return unit_at(session, org.get_unit(session, request.unit_id), origin)
+    except (NotFound, InvalidInput) as error:
+        raise Conflict(
+            f"{moved.code} cannot move there: step {step.seq} ({step.role}) of request "
+            f"{request.id}, still to be decided, would have no unit ({error.message})",
+            code="step_unit_missing",
+            errors={"request_id": request.id, "step": step.seq},
+        ) from error
+
+
+def _step_at(step: RequestStep, unit: OrgUnit) -> dict[str, Any]:
+    return {"seq": step.seq, "role": step.role, "unit": unit.code}
 
 
 # --- vouchers (原始凭证) ---------------------------------------------------------------------
@@ -912,7 +1016,7 @@ def advance_overdue(session: Session, request: ApprovalRequest) -> bool:
         session.scalar(
             select(
                 select(ApprovalRequest.id)
-                .where(ApprovalRequest.id == request.id, deadlines.overdue_advance(today()))
+                .where(ApprovalRequest.id == request.id, deadlines.overdue_advance(today(session)))
                 .exists()
             )
         )
@@ -961,7 +1065,7 @@ def visible_requests(
     if overdue:
         query = query.where(_current_step_overdue())
     if advances_overdue:
-        query = query.where(deadlines.overdue_advance(today()))
+        query = query.where(deadlines.overdue_advance(today(session)))
     if unit_id:
         under = org.get_unit(session, unit_id)
         query = query.where(
@@ -970,9 +1074,11 @@ def visible_requests(
             )
         )
     if submitted_from is not None:
-        query = query.where(ApprovalRequest.submitted_at >= _local_midnight(submitted_from))
+        query = query.where(
+            ApprovalRequest.submitted_at >= _local_midnight(session, submitted_from)
+        )
     if submitted_to is not None and submitted_to < date.max:
-        next_day = _local_midnight(submitted_to + timedelta(days=1))
+        next_day = _local_midnight(session, submitted_to + timedelta(days=1))
         query = query.where(ApprovalRequest.submitted_at < next_day)
     if amount_min is not None:
         query = query.where(ApprovalRequest.total_amount >= amount_min)
@@ -981,5 +1087,5 @@ def visible_requests(
     return query.order_by(ApprovalRequest.id.desc())
 
 
-def _local_midnight(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=TENANT_TZ)
+def _local_midnight(session: Session, day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=tenant_zone(session))

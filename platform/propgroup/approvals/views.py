@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from flask import (
@@ -51,6 +51,7 @@ from propgroup.portal.errors import render_error
 from propgroup.storage.api import document_response
 from propgroup.storage.settings import configured_store, max_upload_bytes
 from propgroup.tenancy.middleware import tenant_db
+from propgroup.tenancy.settings import tenant_zone
 
 bp = Blueprint("approvals", __name__, url_prefix="/approvals")
 
@@ -95,12 +96,13 @@ def status_label(status: str) -> str:
     return str(STATUS_LABELS.get(status, status))
 
 
-def local_time(moment: datetime | None) -> str:
-    return moment.astimezone(approvals.TENANT_TZ).strftime("%Y-%m-%d %H:%M") if moment else ""
+def local_time(moment: datetime | None, shape: str = "%Y-%m-%d %H:%M") -> str:
+    """A stored instant as the group's wall clock shows it (the tenant's own zone)."""
+    return moment.astimezone(tenant_zone(tenant_db())).strftime(shape) if moment else ""
 
 
 def local_date(moment: datetime | None) -> str:
-    return moment.astimezone(approvals.TENANT_TZ).strftime("%Y-%m-%d") if moment else ""
+    return local_time(moment, "%Y-%m-%d")
 
 
 @bp.context_processor
@@ -241,7 +243,7 @@ def index():
     tab = tab if tab in TABS else "waiting"
     filters = ListFilter.from_args(request.args)
     queries = {
-        "waiting": inbox.waiting_for(me),
+        "waiting": inbox.waiting_for(session, me),
         "mine": approvals.visible_requests(session, me, mine=True),
         "overdue": approvals.visible_requests(session, me, overdue=True, status="in_approval"),
         "advances": approvals.visible_requests(session, me, advances_overdue=True),
@@ -444,7 +446,7 @@ def print_form(request_id: int):
     req = inbox.readable(session, g.principal, request_id)
     context = _detail_context(session, req)
     context["signatures"] = context["revisions"][-1].steps if context["revisions"] else []
-    context["now"] = datetime.now(UTC)
+    context["now"] = approvals.now()
     return render_template("approvals/print.html", **context)
 
 
@@ -581,7 +583,7 @@ def voucher(request_id: int, document_id: int):
 @login_required
 def delegations():
     session = tenant_db()
-    today = approvals.today()
+    today = approvals.today(session)
     values = {
         "delegate_login": "",
         "starts_on": today.isoformat(),

@@ -13,7 +13,6 @@ from decimal import Decimal
 from sqlalchemy import ColumnElement, Select, and_, func, literal, select, union_all
 from sqlalchemy.orm import Session
 
-from propgroup.approvals import service as approvals
 from propgroup.approvals.models import ApprovalRequest, Payment, RequestLine
 from propgroup.audit.service import record
 from propgroup.budgets.categories import leaf_by_code
@@ -23,13 +22,15 @@ from propgroup.identity.authz import authorize
 from propgroup.identity.principals import Principal
 from propgroup.money import to_money
 from propgroup.org import service as org
+from propgroup.tenancy.models import TenantSettings
 
 # Requests holding budget they have not spent yet: approved or on their way (R-APR-7).
 COMMITTED_STATUSES = ("in_approval", "approved")
 
 
 def _local(moment: ColumnElement[datetime]) -> ColumnElement[datetime]:
-    return func.timezone(approvals.TENANT_TZ.key, moment)
+    """The group's wall-clock time of an instant, its zone read in the same statement."""
+    return func.timezone(select(TenantSettings.timezone).scalar_subquery(), moment)
 
 
 def _current_lines() -> Select:

@@ -45,7 +45,7 @@ class PlannedBudgets:
         )
         if category is None:
             return None
-        year = approvals.today().year
+        year = approvals.today(session).year
         if hold:
             session.execute(_LOCK, {"unit": unit.id, "category": category.id, "year": year})
         return left_on_line(session, unit.id, category.id, year)
@@ -81,6 +81,6 @@ def read_remaining(
     return {
         "unit_id": unit.id,
         "budget_line": budget_line,
-        "fiscal_year": approvals.today().year,
+        "fiscal_year": approvals.today(session).year,
         "remaining": left,
     }

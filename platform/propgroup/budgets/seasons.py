@@ -197,7 +197,7 @@ def progress(session: Session, principal: Principal, fiscal_year: int) -> dict[s
                 "kind": unit.kind,
                 "submitted": submitted,
                 "approved": sorted(k for k, s in kinds.items() if s & {"approved", "locked"}),
-                "late": not submitted and today() > season.deadline,
+                "late": not submitted and today(session) > season.deadline,
             }
         )
     return {

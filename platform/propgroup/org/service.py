@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from sqlalchemy import Select, func, select, text, update
 from sqlalchemy.orm import Session
@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from propgroup.audit.service import record
 from propgroup.errors import Conflict, InvalidInput, NotFound
 from propgroup.identity.authz import authorize, visible_units
-from propgroup.identity.principals import Principal
+from propgroup.identity.principals import SYSTEM, Principal
 from propgroup.org.kinds import ALLOWED_PARENT_KINDS, UNIT_KINDS
 from propgroup.org.models import OrgUnit
 
@@ -40,6 +40,24 @@ def get_root(session: Session) -> OrgUnit:
 def _lock_tree(session: Session) -> None:
     # Paths of a whole subtree change together; serialise tree writers of this tenant only.
     session.execute(text("lock table org_units in share row exclusive mode"))
+
+
+def hold_tree(session: Session) -> None:
+    """Keep the tree as it is until the transaction ends: for a writer that stores units it
+    resolved from it (approval steps), so a move waits and then sees what it stored."""
+    session.execute(text("lock table org_units in share mode"))
+
+
+# Units resolved from the tree and stored elsewhere (an approval step's regional finance
+# department) follow a move in its transaction. Those capabilities depend on org, so org cannot
+# call them: they register here, and a hook that refuses (a DomainError) refuses the move.
+MoveHook = Callable[[Session, Principal, OrgUnit], None]
+_move_hooks: list[MoveHook] = []
+
+
+def on_unit_moved(hook: MoveHook) -> MoveHook:
+    _move_hooks.append(hook)
+    return hook
 
 
 def _check_parent(kind: str, parent: OrgUnit | None) -> None:
@@ -84,8 +102,11 @@ def create_unit(
     return unit
 
 
-def move_unit(session: Session, unit: OrgUnit, new_parent: OrgUnit) -> OrgUnit:
-    """Re-hang ``unit`` and its subtree under ``new_parent`` in one statement."""
+def move_unit(
+    session: Session, unit: OrgUnit, new_parent: OrgUnit, principal: Principal = SYSTEM
+) -> OrgUnit:
+    """Re-hang ``unit`` and its subtree under ``new_parent`` in one statement, then let the
+    registered hooks follow; if one refuses, the savepoint undoes the move whole."""
     _lock_tree(session)
     session.refresh(unit)
     session.refresh(new_parent)
@@ -97,18 +118,24 @@ def move_unit(session: Session, unit: OrgUnit, new_parent: OrgUnit) -> OrgUnit:
     _check_parent(unit.kind, new_parent)
     old_path, new_path = unit.path, f"{new_parent.path}{unit.id}/"
     shift = new_parent.depth + 1 - unit.depth
-    session.execute(
-        update(OrgUnit)
-        .where(OrgUnit.path.startswith(old_path, autoescape=True))
-        .values(
-            path=new_path + func.substr(OrgUnit.path, len(old_path) + 1),
-            depth=OrgUnit.depth + shift,
+    with session.begin_nested():
+        session.execute(
+            update(OrgUnit)
+            .where(OrgUnit.path.startswith(old_path, autoescape=True))
+            .values(
+                path=new_path + func.substr(OrgUnit.path, len(old_path) + 1),
+                depth=OrgUnit.depth + shift,
+            )
+            .execution_options(synchronize_session=False)
         )
-        .execution_options(synchronize_session=False)
-    )
-    session.execute(update(OrgUnit).where(OrgUnit.id == unit.id).values(parent_id=new_parent.id))
-    session.expire_all()
-    return get_unit(session, unit.id)
+        session.execute(
+            update(OrgUnit).where(OrgUnit.id == unit.id).values(parent_id=new_parent.id)
+        )
+        session.expire_all()
+        moved = get_unit(session, unit.id)
+        for hook in _move_hooks:
+            hook(session, principal, moved)
+    return moved
 
 
 def subtree(session: Session, unit: OrgUnit, *, include_self: bool = True) -> Sequence[OrgUnit]:
@@ -189,7 +216,7 @@ def relocate_unit(session: Session, principal: Principal, unit_id: int, parent_i
     authorize(session, principal, "org:write", unit)
     authorize(session, principal, "org:write", parent)
     before = _snapshot(unit)
-    moved = move_unit(session, unit, parent)
+    moved = move_unit(session, unit, parent, principal)
     record(
         session,
         principal,

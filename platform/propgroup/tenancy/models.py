@@ -1,4 +1,5 @@
-"""Control-plane registry (schema ``public``): cells and tenants."""
+"""Control-plane registry (schema ``public``): cells and tenants; and the settings row each tenant
+keeps in its own schema."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from propgroup.db import PublicBase
+from propgroup.db import PublicBase, TenantBase
 
 TENANT_STATUSES = ("active", "suspended")
 
@@ -55,3 +56,15 @@ class Tenant(PublicBase):
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
     )
+
+
+class TenantSettings(TenantBase):
+    """The group's own settings, in its schema (one row): they move, export and drop with it,
+    and tenant sessions, which may not read the control plane, can read them."""
+
+    __tablename__ = "tenant_settings"
+    __table_args__ = (CheckConstraint("id = 1", name="one_row"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False, default=1)
+    # An IANA name: the group's local dates (delegations, SLAs, R-CASH-3) are days of this zone.
+    timezone: Mapped[str] = mapped_column(String(64))

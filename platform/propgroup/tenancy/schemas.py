@@ -10,10 +10,16 @@ from propgroup.approvals.policy import PolicySchema
 from propgroup.budgets.categories import ChartSchema
 from propgroup.identity.roles import ROLES
 from propgroup.org.kinds import UNIT_KINDS
+from propgroup.tenancy.settings import DEFAULT_TIMEZONE, is_iana_zone
 
 # A unit's departments get the code "<unit>-<department>", which must fit org_units.code (40).
 UNIT_CODE = validate.Regexp(r"^[A-Z0-9][A-Z0-9_-]{0,31}$", error="code must be 1-32 of A-Z 0-9 _ -")
 DEPARTMENT_CODE = validate.Regexp(r"^[A-Z0-9]{1,7}$", error="code must be 1-7 of A-Z 0-9")
+
+
+def _iana_zone(name: str) -> None:
+    if not is_iana_zone(name):
+        raise ValidationError(f"not an IANA timezone name (such as {DEFAULT_TIMEZONE})")
 
 
 class TemplateInfoSchema(Schema):
@@ -21,7 +27,7 @@ class TemplateInfoSchema(Schema):
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
     version = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
     locale = fields.String(load_default="zh_CN", validate=validate.OneOf(["zh_CN", "en"]))
-    timezone = fields.String(load_default="Asia/Shanghai")
+    timezone = fields.String(load_default=DEFAULT_TIMEZONE, validate=_iana_zone)
     currency = fields.String(load_default="CNY", validate=validate.Regexp(r"^[A-Z]{3}$"))
 
 

@@ -26,6 +26,7 @@ from propgroup.tenancy.isolation import (
 )
 from propgroup.tenancy.migrate import create_tenant_tables, schema_exists, script_directory
 from propgroup.tenancy.models import Tenant
+from propgroup.tenancy.settings import store_settings, zone_named
 from propgroup.tenancy.slugs import schema_for
 
 
@@ -50,6 +51,8 @@ def provision_tenant(
     """
     schema = schema_for(slug)
     name = validate_name(name)
+    # Checked before anything is written, also for a template that skipped load_template.
+    zone_named(template["template"]["timezone"])
     if resolve_cell_url(control, cell) is not None:
         raise Conflict("provisioning into another cell is not supported yet", code="cell_remote")
     with control.begin() as connection:
@@ -111,7 +114,9 @@ def _insert_tenant_row(connection: Connection, tenant: Tenant) -> None:
 def load_group_data(
     session: Session, *, name: str, template: dict[str, Any], group: dict[str, Any] | None
 ) -> None:
-    """Units (each non-department unit gets the template's departments, R-ORG-1), users, roles."""
+    """Settings, units (each non-department unit gets the template's departments, R-ORG-1),
+    users, roles."""
+    store_settings(session, timezone=template["template"]["timezone"])
     units = (group or {}).get("units") or [
         {"code": "HQ", "kind": "hq", "name": name, "parent": None}
     ]

@@ -1,15 +1,15 @@
 """budgets
 
-Revision ID: t0009
-Revises: t0008
+Revision ID: t0010
+Revises: t0009
 Create Date: 2026-11-21 21:04:27.154719
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "t0009"
-down_revision = "t0008"
+revision = "t0010"
+down_revision = "t0009"
 branch_labels = None
 depends_on = None
 
