@@ -234,3 +234,55 @@ def test_chart_is_extended_by_a_group_admin_only(api, tokens):
     under_a_used_line = {"code": "ADM-OFFICE-PAPER", "name": "纸", "parent": "ADM-OFFICE"}
     refused = api("POST", "/categories", admin, json=under_a_used_line)
     assert refused.status_code == 409 and refused.json["code"] == "category_in_use"
+
+
+def test_ids_and_years_beyond_range_are_404_or_422_not_500(api, tokens):
+    director = tokens["wu.caiwuzongjian"]
+    huge = 2**63
+    for path in (f"/plans/{huge}", f"/versions/{huge}", f"/versions/1/compare/{huge}"):
+        assert api("GET", path, director).status_code == 404, path
+    assert api("PUT", f"/versions/{huge}/lines", director, json={"lines": []}).status_code == 404
+    assert api("GET", "/seasons/99999", director).status_code == 422
+    target = api("PUT", f"/seasons/{YEAR}/targets/{huge}", director, json={"profit": "1"})
+    assert target.status_code in (404, 422)
+
+
+def test_broken_files_are_refused_with_the_reason(api, tokens):
+    accountant = tokens["li.kuaiji"]
+
+    def send(name, data):
+        return api(
+            "POST", "/actuals/imports", accountant, query_string={"filename": name}, data=data
+        )
+
+    superscript = _csv([("ADM-OFFICE", "SH-XTD", "²⁰²⁶", "³", "1.00")])
+    refused = send("s.csv", superscript)
+    assert refused.status_code == 422
+    assert {e["column"] for e in refused.json["errors"]} == {"year", "month"}
+    unclosed = ('科目,单位,年度,月份,金额\n"' + "x" * 200_000).encode()
+    assert send("u.csv", unclosed).status_code == 422
+    assert send("z.xlsx", b"PK\x03\x04 not a zip at all").status_code == 422
+    assert send("h.csv", _csv([])).json["code"] == "empty_import"
+    huge = _csv([("ADM-OFFICE", "SH-XTD", YEAR, 1, "9999999999999999.99")] * 2)
+    assert send("big.csv", huge).status_code == 422
+
+
+def test_an_excel_float_stands_for_its_cent_r_bud_5(api, tokens):
+    book = Workbook()
+    book.active.append(["category", "unit", "year", "month", "amount"])
+    book.active.append(["ADM-TRAINING", "SH-XTD", YEAR, 2, 0.1 + 0.2])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    done = api(
+        "POST",
+        "/actuals/imports",
+        tokens["li.kuaiji"],
+        query_string={"filename": "sum.xlsx"},
+        data=buffer.getvalue(),
+    )
+    assert done.status_code == 201 and done.json["total"] == "0.30"
+
+
+def test_the_chart_is_read_only_by_who_may_read_budgets(api, tokens):
+    assert api("GET", "/categories", tokens["partner.api"]).status_code == 403
+    assert api("GET", "/categories", tokens["li.kuaiji"]).status_code == 200

@@ -212,3 +212,30 @@ def test_remaining_budget_holds_under_concurrent_submissions_r_apr_7(control, gr
         assert left_on_line(session, unit.id, _category(session, "ADM-COMM").id, year) == Decimal(
             "-500.00"
         )
+
+
+def test_a_hold_from_last_year_still_holds_after_new_year_r_apr_7(db):
+    """A claim sent on 31 December and still in approval keeps its hold in January."""
+    year = approvals.today(db).year
+    approved_plan(db, "HZ-XH", year, "expense", {"ADM-VEHICLE": "1000.00"}, by=DIRECTOR)
+    unit = org.get_unit_by_code(db, "HZ-XH")
+    request = approvals.create_request(
+        db,
+        person(db, DIRECTOR),
+        request_type="expense_claim",
+        unit_id=unit.id,
+        title="fuel",
+        payee="station",
+        lines=[
+            {
+                "category": "car",
+                "description": "d",
+                "amount": "800.00",
+                "budget_line": "ADM-VEHICLE",
+            }
+        ],
+    )
+    approvals.submit(db, person(db, DIRECTOR), request.id)
+    request.submitted_at = request.submitted_at.replace(year=year - 1, month=12, day=31)
+    db.flush()
+    assert left_on_line(db, unit.id, _category(db, "ADM-VEHICLE").id, year) == Decimal("200.00")

@@ -228,3 +228,77 @@ def test_season_progress_shows_who_submitted_and_who_is_late_r_bud_2(db):
     assert rows["SH-XTD"]["submitted"] == ["expense"]
     assert rows["SH-LJZ"]["submitted"] == []
     assert db.scalar(select(func.count()).select_from(PlanVersion)) == 1
+
+
+def test_a_colleague_carries_the_plan_on_after_its_first_sender_r_bud_2(db):
+    """The branch head withdraws and resubmits what the accountant sent (both may plan there)."""
+    ensure_season(db, YEAR + 6)
+    version = open_expense_plan(db, year=YEAR + 6)
+    budgets.write_lines(
+        db, person(db, ACCOUNTANT), version.id, lines({"ADM-OFFICE": "100"}, "SH-XTD-FIN")
+    )
+    budgets.submit_version(db, person(db, ACCOUNTANT), version.id)
+    budgets.withdraw_version(db, person(db, "wang.xiangmu"), version.id)
+    assert version.status == "draft"
+    budgets.submit_version(db, person(db, "wang.xiangmu"), version.id)
+    assert version.status == "submitted"
+
+
+def test_only_hq_reopens_a_locked_plan_r_bud_2(db):
+    ensure_season(db, YEAR + 7)
+    version = open_expense_plan(db, year=YEAR + 7)
+    budgets.write_lines(
+        db, person(db, ACCOUNTANT), version.id, lines({"ADM-OFFICE": "100"}, "SH-XTD-FIN")
+    )
+    budgets.submit_version(db, person(db, ACCOUNTANT), version.id)
+    approve_all(db, db.get(ApprovalRequest, version.approval_request_id), "branch")
+    budgets.lock_version(db, person(db, DIRECTOR), version.id)
+    with pytest.raises(Forbidden):
+        budgets.revise_plan(db, person(db, ACCOUNTANT), version.plan_id)
+    reopened = budgets.revise_plan(db, person(db, DIRECTOR), version.plan_id, note="HQ reopens")
+    assert reopened.status == "draft" and version.status == "locked"
+
+
+def test_surplus_counts_what_units_below_submitted_not_their_drafts_r_bud_2(db):
+    year = YEAR + 8
+    ensure_season(db, year)
+    seasons.set_profit_target(
+        db, person(db, DIRECTOR), fiscal_year=year, unit_id=unit_id(db, "EAST"), profit="1000"
+    )
+    branch_draft = budgets.open_plan(
+        db,
+        person(db, ACCOUNTANT),
+        unit_id=unit_id(db, "SH-XTD"),
+        fiscal_year=year,
+        plan_kind="profit",
+    )
+    budgets.write_lines(
+        db, person(db, ACCOUNTANT), branch_draft.id, lines({"REV-FEE": "999999"}, "SH-XTD-FIN")
+    )
+    region = budgets.open_plan(
+        db, person(db, DIRECTOR), unit_id=unit_id(db, "EAST"), fiscal_year=year, plan_kind="profit"
+    )
+    budgets.write_lines(db, person(db, DIRECTOR), region.id, lines({"REV-FEE": "1000"}, "EAST-FIN"))
+    budgets.submit_version(db, person(db, DIRECTOR), region.id)  # the branch's draft is no figure
+    assert seasons.budgeted_surplus(db, org.get_unit_by_code(db, "EAST"), year) == Decimal(
+        "1000.00"
+    )
+
+
+def test_line_owner_must_hold_a_role_at_the_unit_r_bud_3(db):
+    version = open_expense_plan(db, year=YEAR + 9)
+    with pytest.raises(InvalidInput) as refused:
+        budgets.write_lines(
+            db,
+            person(db, ACCOUNTANT),
+            version.id,
+            [{"category": "ADM-OFFICE", "amounts": {"1": "1"}, "owner_login": "su.staff"}],
+        )
+    assert set(refused.value.errors) == {"lines[0].owner_login"}
+    budgets.write_lines(
+        db,
+        person(db, ACCOUNTANT),
+        version.id,
+        [{"category": "ADM-OFFICE", "amounts": {"1": "1"}, "owner_login": "wang.xiangmu"}],
+    )
+    assert budgets.lines_of(db, version.id)[0]["owner_login"] == "wang.xiangmu"

@@ -20,6 +20,7 @@ from propgroup.config import sqlalchemy_url
 
 TENANT_PLACEHOLDER = "tenant"
 MONEY = Numeric(18, 2)  # every amount of money: exact, to the cent
+BIGINT_MAX = 2**63 - 1  # ids beyond it are in no table (and would be a database error)
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",

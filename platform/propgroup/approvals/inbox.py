@@ -24,6 +24,8 @@ from propgroup.approvals.models import (
     PolicyVersion,
     RequestStep,
 )
+from propgroup.approvals.policy import SUBJECT_TYPES
+from propgroup.db import BIGINT_MAX
 from propgroup.errors import Forbidden, NotFound
 from propgroup.identity.authz import holds_role, visible_units
 from propgroup.identity.models import RoleAssignment, User
@@ -156,7 +158,7 @@ def took_part(session: Session, principal: Principal, request: ApprovalRequest) 
 def readable(session: Session, principal: Principal, request_id: int) -> ApprovalRequest:
     """``service.read_request``, widened to stand-ins (R-APR-5): who is asked to decide a step,
     or signed one, may read that request even without roles at its unit."""
-    if not 0 < request_id <= service.BIGINT_MAX:
+    if not 0 < request_id <= BIGINT_MAX:
         raise NotFound(f"request {request_id} does not exist", code="request_not_found")
     try:
         return service.read_request(session, principal, request_id)
@@ -204,6 +206,8 @@ def payer_of(session: Session, request: ApprovalRequest) -> tuple[str, OrgUnit] 
 def may_pay(session: Session, principal: Principal, request: ApprovalRequest) -> bool:
     """The checks of ``service.pay`` that depend on the person (R-APR-6, R-ORG-3)."""
     if request.status != "approved" or principal.kind != "user":
+        return False
+    if request.request_type in SUBJECT_TYPES:  # approved is where a budget plan ends
         return False
     if principal.id == request.requester_id:
         return False

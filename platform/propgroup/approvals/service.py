@@ -38,6 +38,7 @@ from propgroup.approvals.sla import due_after
 from propgroup.approvals.subjects import tell_owner
 from propgroup.approvals.words import words_match
 from propgroup.audit.service import record
+from propgroup.db import BIGINT_MAX
 from propgroup.errors import Conflict, Forbidden, InvalidInput, NotFound
 from propgroup.identity.authz import authorize, holds_role, visible_units
 from propgroup.identity.models import RoleAssignment, User
@@ -52,7 +53,6 @@ from propgroup.storage.models import Document
 from propgroup.tenancy.settings import tenant_zone
 from propgroup.tenancy.slugs import tenant_slug
 
-BIGINT_MAX = 2**63 - 1  # ids beyond it are in no table (and would be a database error)
 PAYMENT_METHODS = ("cash", "transfer", "cheque")
 # The requester changes and (re)submits a request while it is a draft or returned to them.
 REVISABLE_STATUSES = ("draft", "rejected")
@@ -377,7 +377,9 @@ def _own_request(
     _may_act(principal)
     if not by_owner:
         _refuse_subject(request.request_type)
-    if principal.id != request.requester_id:
+    # The owning capability has authorized the person on its record (a plan's unit), so anyone
+    # it lets act may carry a subject request on after its first sender.
+    if principal.id != request.requester_id and not by_owner:
         raise Forbidden(f"only the requester {doing} a request", code="not_requester")
     if request.status not in allowed:
         raise Conflict(

@@ -42,7 +42,7 @@ from propgroup.approvals.forms import (
     parse_day,
 )
 from propgroup.approvals.models import ApprovalRequest
-from propgroup.approvals.policy import ALL_REQUEST_TYPES, REQUEST_TYPES
+from propgroup.approvals.policy import ALL_REQUEST_TYPES, REQUEST_TYPES, SUBJECT_TYPES
 from propgroup.approvals.words import amount_in_words
 from propgroup.errors import DomainError, Forbidden, InvalidInput
 from propgroup.org import service as org
@@ -384,7 +384,8 @@ def _detail_context(session: Session, req: ApprovalRequest) -> dict[str, Any]:
     )
     payer = inbox.payer_of(session, req)
     units = inbox.units_by_id(session, [req.unit_id] + [s.unit_id for s in steps])
-    mine = me.id == req.requester_id
+    # A budget plan's request is sent, changed and withdrawn from the plan, not here.
+    by_hand = me.id == req.requester_id and req.request_type not in SUBJECT_TYPES
     history: dict[int, list[Any]] = defaultdict(list)
     for line in approvals.lines_of(session, req, every_revision=True):
         if line.revision != req.revision:
@@ -396,8 +397,8 @@ def _detail_context(session: Session, req: ApprovalRequest) -> dict[str, Any]:
         "vouchers": approvals.vouchers_of(session, req),
         "report_due_on": deadlines.report_due_on(req.business_kind, req.business_ended_on),
         "advance_overdue": approvals.advance_overdue(session, req),
-        "can_edit": mine and req.status in approvals.REVISABLE_STATUSES,
-        "can_attach": mine and req.status in approvals.ATTACHABLE_STATUSES,
+        "can_edit": by_hand and req.status in approvals.REVISABLE_STATUSES,
+        "can_attach": by_hand and req.status in approvals.ATTACHABLE_STATUSES,
         "words": amount_in_words(req.total_amount),
         "revisions": [Revision(n, by_revision[n]) for n in sorted(by_revision)],
         "people": people,
@@ -407,8 +408,8 @@ def _detail_context(session: Session, req: ApprovalRequest) -> dict[str, Any]:
         "current": inbox.current_step(session, req),
         "waiting": waiting,
         "acting_for": inbox.acting_for(session, me, req) if waiting else None,
-        "can_submit": mine and req.status in approvals.REVISABLE_STATUSES,
-        "can_withdraw": mine and req.status in ("draft", "in_approval", "rejected"),
+        "can_submit": by_hand and req.status in approvals.REVISABLE_STATUSES,
+        "can_withdraw": by_hand and req.status in ("draft", "in_approval", "rejected"),
         "can_pay": inbox.may_pay(session, me, req),
         "methods": METHOD_LABELS,
     }

@@ -7,7 +7,7 @@ unit and local month it was paid.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import ColumnElement, Select, and_, func, literal, select, union_all
@@ -17,6 +17,7 @@ from propgroup.approvals.models import ApprovalRequest, Payment, RequestLine
 from propgroup.audit.service import record
 from propgroup.budgets.categories import leaf_by_code
 from propgroup.budgets.models import ActualEntry, BudgetCategory
+from propgroup.budgets.periods import check_month, check_year
 from propgroup.errors import InvalidInput
 from propgroup.identity.authz import authorize
 from propgroup.identity.principals import Principal
@@ -77,12 +78,14 @@ def actual_rows(year: int) -> Select:
 
 
 def committed(year: int, unit_id: int, category_id: int) -> Select:
-    """What requests of the unit submitted in ``year`` hold on a line and have not paid yet."""
+    """What requests of the unit hold on a line and have not paid yet: those submitted in
+    ``year``, and those still unpaid from before it (a hold does not lapse at New Year; the
+    payment will fall in this year)."""
     lines = _current_lines().where(
         ApprovalRequest.status.in_(COMMITTED_STATUSES),
         ApprovalRequest.unit_id == unit_id,
         BudgetCategory.id == category_id,
-        func.extract("year", _local(ApprovalRequest.submitted_at)) == year,
+        func.extract("year", _local(ApprovalRequest.submitted_at)) <= year,
     )
     return select(func.coalesce(func.sum(lines.subquery().c.amount), literal(Decimal(0))))
 
@@ -104,7 +107,8 @@ def record_income(
     line = leaf_by_code(session, category)
     if line.side != "income":
         raise InvalidInput(f"{category} is not an income category", code="not_income")
-    _check_period(fiscal_year, month)
+    check_year(fiscal_year)
+    check_month(month)
     entry = ActualEntry(
         unit_id=unit.id,
         category_id=line.id,
@@ -126,10 +130,3 @@ def record_income(
         after={"unit": unit.code, "category": category, "period": f"{fiscal_year}-{month:02}"},
     )
     return entry
-
-
-def _check_period(fiscal_year: int, month: int) -> None:
-    if not 1 <= month <= 12:
-        raise InvalidInput("a month is 1 to 12", code="bad_month")
-    if not 2000 <= fiscal_year <= date.today().year + 1:
-        raise InvalidInput(f"fiscal year {fiscal_year} is out of range", code="bad_year")

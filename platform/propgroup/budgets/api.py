@@ -51,7 +51,7 @@ def _version(version):
 @blp.response(200, CategorySchema(many=True))
 def categories():
     """The chart of budget categories (预算科目); leaves are the budget lines."""
-    return chart(tenant_db())
+    return chart(tenant_db(), current_principal())
 
 
 @blp.route("/categories", methods=["POST"])

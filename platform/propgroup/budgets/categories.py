@@ -6,16 +6,17 @@ from collections.abc import Sequence
 from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
-from sqlalchemy import BigInteger, ColumnElement, func, select
+from sqlalchemy import BigInteger, ColumnElement, func, select, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from propgroup.audit.service import record
 from propgroup.budgets.models import PLAN_KINDS, SIDES, ActualEntry, BudgetCategory, PlanLine
-from propgroup.errors import Conflict, InvalidInput, NotFound
-from propgroup.identity.authz import authorize
+from propgroup.errors import Conflict, Forbidden, InvalidInput, NotFound
+from propgroup.identity.authz import authorize, visible_units
 from propgroup.identity.principals import Principal
 from propgroup.org import service as org
+from propgroup.org.models import OrgUnit
 
 CATEGORY_CODE = validate.Regexp(
     r"^[A-Z0-9][A-Z0-9_-]{0,59}$", error="code must be 1-60 of A-Z 0-9 _ -"
@@ -130,7 +131,15 @@ def leaf_by_code(session: Session, code: str) -> BudgetCategory:
     return category
 
 
-def chart(session: Session) -> Sequence[BudgetCategory]:
+def chart(session: Session, principal: Principal) -> Sequence[BudgetCategory]:
+    """The whole chart, for anyone who may read some unit's budgets."""
+    if (
+        session.scalar(
+            select(OrgUnit.id).where(visible_units(session, principal, "budgets:read")).limit(1)
+        )
+        is None
+    ):
+        raise Forbidden(f"{principal.name} may not budgets:read anywhere", code="forbidden")
     return session.scalars(select(BudgetCategory).order_by(tree_order(BudgetCategory.path))).all()
 
 
@@ -142,6 +151,8 @@ def tree_order(path: ColumnElement[str]) -> ColumnElement[list[int]]:
 def create_category(session: Session, principal: Principal, **spec: Any) -> BudgetCategory:
     """A group admin extends the chart (a tenant migrated from before budgets starts empty)."""
     authorize(session, principal, "budgets:admin", org.get_root(session))
+    # Codes are unique and a parent turns into a heading: one chart writer at a time.
+    session.execute(text("lock table budget_categories in share row exclusive mode"))
     try:
         checked = CategorySpecSchema().load(spec)
     except ValidationError as exc:

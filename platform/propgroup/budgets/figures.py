@@ -12,7 +12,17 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import BigInteger, ColumnElement, Select, func, literal, select, true, union_all
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Select,
+    func,
+    literal,
+    or_,
+    select,
+    true,
+    union_all,
+)
 from sqlalchemy.dialects.postgresql import ARRAY, distinct_on
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.selectable import TableValuedAlias
@@ -20,6 +30,7 @@ from sqlalchemy.sql.selectable import TableValuedAlias
 from propgroup.budgets.actuals import actual_rows
 from propgroup.budgets.models import (
     IN_FORCE,
+    SENT,
     BudgetCategory,
     BudgetPlan,
     PlanAmount,
@@ -50,9 +61,22 @@ def chosen_versions(versions: str) -> Select:
     raise InvalidInput(f"versions is one of {VERSION_SETS}", code="bad_versions")
 
 
-def planned(year: int, versions: str, plan_kinds: Sequence[str] | None = None) -> Select:
-    """(unit_id, category_id, month, amount) of the chosen versions of ``year``'s plans."""
-    chosen = chosen_versions(versions).subquery()
+def sent_versions(own_unit_id: int) -> Select:
+    """(id, plan_id) of what each unit has put before the level above (its newest version
+    submitted, approved or locked), but the newest of whatever ``own_unit_id`` holds."""
+    return (
+        select(PlanVersion.id, PlanVersion.plan_id)
+        .join(BudgetPlan, BudgetPlan.id == PlanVersion.plan_id)
+        .where(or_(PlanVersion.status.in_(SENT), BudgetPlan.unit_id == own_unit_id))
+        .ext(distinct_on(PlanVersion.plan_id))
+        .order_by(PlanVersion.plan_id, PlanVersion.number.desc())
+    )
+
+
+def planned(year: int, versions: str | Select, plan_kinds: Sequence[str] | None = None) -> Select:
+    """(unit_id, category_id, month, amount) of the chosen versions of ``year``'s plans:
+    a version set by name, or a select of (id, plan_id)."""
+    chosen = (versions if isinstance(versions, Select) else chosen_versions(versions)).subquery()
     query = (
         select(BudgetPlan.unit_id, PlanLine.category_id, PlanAmount.month, PlanAmount.amount)
         .join(chosen, chosen.c.plan_id == BudgetPlan.id)
@@ -73,10 +97,17 @@ def _ids_on(path: ColumnElement[str], name: str) -> TableValuedAlias:
 
 
 def rolled_up(
-    session: Session, top: OrgUnit, year: int, *, versions: str, months: tuple[int, int]
+    session: Session,
+    top: OrgUnit,
+    year: int,
+    *,
+    versions: str,
+    months: tuple[int, int],
+    depth: int | None = None,
 ) -> list[dict[str, Any]]:
-    """Plan and actual of every unit of ``top``'s subtree and every category, each the sum of
-    everything below it in both trees, for the months ``months[0]``–``months[1]``."""
+    """Plan and actual of every unit of ``top``'s subtree (down to ``depth`` levels below it)
+    and every category, each the sum of everything below it in both trees, for the months
+    ``months[0]``–``months[1]``."""
     first, last = months
     plan = planned(year, versions).subquery()
     actual = actual_rows(year).subquery()
@@ -116,6 +147,9 @@ def rolled_up(
         .subquery()
     )
     above = OrgUnit.__table__.alias("above")
+    wanted = above.c.depth >= top.depth  # ancestors of ``top`` are outside the question
+    if depth is not None:
+        wanted &= above.c.depth <= top.depth + depth
     rows = session.execute(
         select(
             expanded.c.unit_id,
@@ -124,7 +158,7 @@ def rolled_up(
             func.sum(expanded.c.actual),
         )
         .join(above, above.c.id == expanded.c.unit_id)
-        .where(above.c.depth >= top.depth)  # ancestors of ``top`` are outside the question
+        .where(wanted)
         .group_by(expanded.c.unit_id, expanded.c.category_id)
     ).all()
     return [_figure(*row) for row in rows]
@@ -167,7 +201,7 @@ def plan_vs_actual(
     authorize(session, principal, "budgets:read", top)
     if not 1 <= months[0] <= months[1] <= 12:
         raise InvalidInput("months run from 1 to 12, first before last", code="bad_months")
-    figures = rolled_up(session, top, year, versions=versions, months=months)
+    figures = rolled_up(session, top, year, versions=versions, months=months, depth=depth)
     units = {
         u.id: u
         for u in session.scalars(

@@ -16,10 +16,11 @@ from sqlalchemy.orm import Session
 
 from propgroup.audit.service import record
 from propgroup.budgets.models import ActualEntry, ActualImport, BudgetCategory
+from propgroup.budgets.periods import DIGITS, FISCAL_YEARS
 from propgroup.errors import Conflict, InvalidInput
 from propgroup.identity.authz import can
 from propgroup.identity.principals import Principal
-from propgroup.money import amount_problem
+from propgroup.money import MAX_AMOUNT, amount_problem
 from propgroup.org.models import OrgUnit
 
 # Each column by its English name or the heading finance staff write (科目, 单位 …).
@@ -36,11 +37,14 @@ MAX_ERRORS = 200  # enough to fix a file by; the count says how many there were
 
 def _rows_of(filename: str, data: bytes) -> Iterator[list[Any]]:
     if data[:4] == b"PK\x03\x04":  # an xlsx is a zip
+        # openpyxl reads a sheet lazily and raises many kinds of error for a broken one.
         try:
             book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        except Exception as exc:  # openpyxl raises many kinds for a broken file
+            yield from (list(row) for row in book.worksheets[0].iter_rows(values_only=True))
+        except InvalidInput:
+            raise
+        except Exception as exc:
             raise InvalidInput(f"{filename} is not a readable xlsx file", code="bad_file") from exc
-        yield from (list(row) for row in book.worksheets[0].iter_rows(values_only=True))
         return
     for encoding in ("utf-8-sig", "gb18030"):  # Excel in China saves CSV as GBK
         try:
@@ -50,7 +54,15 @@ def _rows_of(filename: str, data: bytes) -> Iterator[list[Any]]:
             continue
     else:
         raise InvalidInput(f"{filename} is neither UTF-8 nor GBK text", code="bad_file")
-    yield from csv.reader(io.StringIO(text))
+    reader = csv.reader(io.StringIO(text))
+    try:
+        yield from reader
+    except csv.Error as exc:
+        raise InvalidInput(
+            f"{filename}, line {reader.line_num}: {exc}",
+            code="bad_file",
+            errors=[{"row": reader.line_num, "column": None, "message": str(exc)}],
+        ) from exc
 
 
 def _header(row: list[Any]) -> dict[str, int]:
@@ -111,14 +123,12 @@ def _checked_row(
     if isinstance(unit, str):
         problems.append(("unit", f"{cell('unit')!r}: {unit}"))
     year, month = cell("year"), cell("month")
-    if not (year.isdigit() and 2000 <= int(year) <= 2200):
+    if not (DIGITS.fullmatch(year) and FISCAL_YEARS[0] <= int(year) <= FISCAL_YEARS[1]):
         problems.append(("year", f"{year!r} is not a year"))
-    if not (month.isdigit() and 1 <= int(month) <= 12):
+    if not (DIGITS.fullmatch(month) and 1 <= int(month) <= 12):
         problems.append(("month", f"{month!r} is not a month (1-12)"))
     raw_amount = cells[columns["amount"]] if columns["amount"] < len(cells) else None
-    amount = amount_problem(
-        str(raw_amount).replace(",", "") if raw_amount is not None else "", signed=True
-    )
+    amount = amount_problem(_typed_amount(raw_amount), signed=True)
     if isinstance(amount, str):
         problems.append(("amount", f"the amount {amount}"))
     if not problems:
@@ -130,6 +140,14 @@ def _checked_row(
             "amount": amount,
         }
     return row, problems
+
+
+def _typed_amount(value: object) -> str:
+    """A cell's amount as text: a spreadsheet's float is rounded to the cent it stands for
+    (0.1 + 0.2 is stored as 0.30000000000000004), unless it is really finer than a cent."""
+    if isinstance(value, float) and abs(value - round(value, 2)) < 1e-9:
+        return f"{value:.2f}"
+    return "" if value is None else str(value).replace(",", "")
 
 
 def import_ledger(
@@ -160,11 +178,14 @@ def import_ledger(
         )
     if not good:
         raise InvalidInput(f"{filename} has no rows", code="empty_import")
+    total = sum(row["amount"] for row in good)
+    if abs(total) > MAX_AMOUNT:
+        raise InvalidInput(f"{filename} adds up to more than an amount can hold", code="bad_amount")
     batch = ActualImport(
         filename=filename,
         sha256=digest,
         row_count=len(good),
-        total=sum(row["amount"] for row in good),
+        total=total,
         imported_by=principal.id,
     )
     try:

@@ -24,6 +24,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from propgroup.budgets.periods import FISCAL_YEARS
 from propgroup.db import MONEY, TenantBase
 
 # R-BUD-1: 利润计划 / 资金计划 / 费用开支计划.
@@ -32,7 +33,8 @@ SIDES = ("income", "expense")
 VERSION_STATUSES = ("draft", "submitted", "approved", "locked", "superseded")
 # A version in force: what the approvals engine spends against and "approved" reports read.
 IN_FORCE = ("approved", "locked")
-ACTUAL_SOURCES = ("ledger", "income")  # paid requests are read from approvals, never copied
+OPEN = ("draft", "submitted")  # one at a time per plan: the version being worked on
+SENT = ("submitted", "approved", "locked")  # what a unit has put before the level above
 
 
 class BudgetCategory(TenantBase):
@@ -67,7 +69,9 @@ class BudgetPlan(TenantBase):
     __table_args__ = (
         UniqueConstraint("unit_id", "fiscal_year", "plan_kind"),
         CheckConstraint("plan_kind in ('profit', 'fund', 'expense')", name="plan_kind"),
-        CheckConstraint("fiscal_year between 2000 and 2200", name="fiscal_year"),
+        CheckConstraint(
+            f"fiscal_year between {FISCAL_YEARS[0]} and {FISCAL_YEARS[1]}", name="fiscal_year"
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)

@@ -10,9 +10,10 @@ from marshmallow import ValidationError, fields, validate, validates_schema
 from propgroup.api.schema import Schema
 from propgroup.budgets.figures import VERSION_SETS
 from propgroup.budgets.models import PLAN_KINDS, VERSION_STATUSES
+from propgroup.budgets.periods import FISCAL_YEARS
 
 MONEY = fields.Decimal(as_string=True)
-YEAR = validate.Range(min=2000, max=2200)
+YEAR = validate.Range(min=FISCAL_YEARS[0], max=FISCAL_YEARS[1])
 ID = validate.Range(min=1, max=2**63 - 1)
 
 
@@ -140,6 +141,8 @@ class ChangeSchema(Schema):
     before = fields.List(MONEY)
     after = fields.List(MONEY)
     difference = fields.List(MONEY)
+    owner_before = fields.String(allow_none=True)
+    owner_after = fields.String(allow_none=True)
 
 
 class FiguresQuerySchema(Schema):

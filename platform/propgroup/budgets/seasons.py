@@ -4,25 +4,29 @@ profit it reported to the group (此预算的收支结余应与上报集团的�
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import case, func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
-from propgroup.approvals.service import today
+from propgroup.approvals.service import now, today
 from propgroup.audit.service import record
-from propgroup.budgets.figures import planned
+from propgroup.budgets.categories import tree_order
+from propgroup.budgets.figures import planned, sent_versions
 from propgroup.budgets.models import (
+    IN_FORCE,
     BudgetCategory,
     BudgetPlan,
     BudgetSeason,
     PlanVersion,
     ProfitTarget,
 )
+from propgroup.budgets.periods import check_year
 from propgroup.errors import Conflict, InvalidInput, NotFound
-from propgroup.identity.authz import authorize
+from propgroup.identity.authz import authorize, visible_units
 from propgroup.identity.principals import Principal
 from propgroup.money import cents, to_money
 from propgroup.org import service as org
@@ -38,6 +42,7 @@ def _admin(session: Session, principal: Principal) -> OrgUnit:
 
 
 def season_of(session: Session, fiscal_year: int) -> BudgetSeason:
+    check_year(fiscal_year)
     season = session.scalar(select(BudgetSeason).where(BudgetSeason.fiscal_year == fiscal_year))
     if season is None:
         raise NotFound(f"no budget season for {fiscal_year}", code="season_not_found")
@@ -54,15 +59,19 @@ def open_season(
 ) -> BudgetSeason:
     """HQ opens the round for ``fiscal_year``; opening it again after closing reopens it."""
     _admin(session, principal)
-    if not 2000 <= fiscal_year <= 2200:
-        raise InvalidInput(f"fiscal year {fiscal_year} is out of range", code="bad_year")
+    check_year(fiscal_year)
     amount = to_money(tolerance, "tolerance", allow_zero=True)
+    # Two admins opening the same year at once: one inserts, both then update the one row.
+    session.execute(
+        pg_insert(BudgetSeason)
+        .values(
+            fiscal_year=fiscal_year, deadline=deadline, tolerance=amount, opened_by=principal.id
+        )
+        .on_conflict_do_nothing(index_elements=["fiscal_year"])
+    )
     season = session.scalar(
         select(BudgetSeason).where(BudgetSeason.fiscal_year == fiscal_year).with_for_update()
     )
-    if season is None:
-        season = BudgetSeason(fiscal_year=fiscal_year, opened_by=principal.id)
-        session.add(season)
     season.deadline, season.tolerance, season.closed_at = deadline, amount, None
     session.flush()
     record(
@@ -79,7 +88,7 @@ def open_season(
 def close_season(session: Session, principal: Principal, fiscal_year: int) -> BudgetSeason:
     _admin(session, principal)
     season = season_of(session, fiscal_year)
-    season.closed_at = datetime.now(UTC)
+    season.closed_at = now()
     session.flush()
     record(session, principal, "budgets.season_closed", "budget_season", season.id)
     return season
@@ -105,14 +114,18 @@ def set_profit_target(
     if unit.kind == "department":
         raise InvalidInput("a department reports no profit of its own", code="bad_unit")
     amount = to_money(profit, "profit", allow_zero=True, signed=True)  # a loss is a target too
+    session.execute(
+        pg_insert(ProfitTarget)
+        .values(season_id=season.id, unit_id=unit.id, profit=amount)
+        .on_conflict_do_nothing(index_elements=["season_id", "unit_id"])
+    )
     target = session.scalar(
-        select(ProfitTarget).where(
-            ProfitTarget.season_id == season.id, ProfitTarget.unit_id == unit.id
-        )
-    ) or ProfitTarget(season_id=season.id, unit_id=unit.id)
-    before = {"profit": target.profit} if target.profit is not None else None
+        select(ProfitTarget)
+        .where(ProfitTarget.season_id == season.id, ProfitTarget.unit_id == unit.id)
+        .with_for_update()
+    )
+    before = {"profit": target.profit}
     target.profit = amount
-    session.add(target)
     session.flush()
     record(
         session,
@@ -127,8 +140,9 @@ def set_profit_target(
 
 
 def budgeted_surplus(session: Session, unit: OrgUnit, fiscal_year: int) -> Decimal:
-    """Income less spending of the unit's subtree in the newest version of every plan."""
-    plan = planned(fiscal_year, "latest", SURPLUS_KINDS).subquery()
+    """Income less spending of the unit's subtree: its own newest versions, and what the units
+    below it have submitted (their drafts are nobody's figures yet)."""
+    plan = planned(fiscal_year, sent_versions(unit.id), SURPLUS_KINDS).subquery()
     signed = case((BudgetCategory.side == "income", plan.c.amount), else_=-plan.c.amount)
     total = session.scalar(
         select(func.coalesce(func.sum(signed), 0))
@@ -173,10 +187,14 @@ def progress(session: Session, principal: Principal, fiscal_year: int) -> dict[s
     """Every planning unit in the reader's view: which plans it has submitted, which are in
     force, and whether it is late (nothing submitted by the deadline)."""
     season = season_of(session, fiscal_year)
-    top = org.get_root(session)
-    authorize(session, principal, "budgets:read", top)
     units = session.scalars(
-        select(OrgUnit).where(OrgUnit.kind != "department").order_by(OrgUnit.path)
+        select(OrgUnit)
+        .where(
+            OrgUnit.kind != "department",
+            OrgUnit.active,
+            visible_units(session, principal, "budgets:read"),
+        )
+        .order_by(tree_order(OrgUnit.path))
     ).all()
     sent = session.execute(
         select(BudgetPlan.unit_id, BudgetPlan.plan_kind, PlanVersion.status)
@@ -196,7 +214,7 @@ def progress(session: Session, principal: Principal, fiscal_year: int) -> dict[s
                 "name": unit.name,
                 "kind": unit.kind,
                 "submitted": submitted,
-                "approved": sorted(k for k, s in kinds.items() if s & {"approved", "locked"}),
+                "approved": sorted(k for k, s in kinds.items() if s & set(IN_FORCE)),
                 "late": not submitted and today(session) > season.deadline,
             }
         )

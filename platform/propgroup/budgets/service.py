@@ -7,7 +7,6 @@ open for editing at a time, one is in force, earlier ones stay readable for comp
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -19,8 +18,10 @@ from propgroup.approvals import service as approvals
 from propgroup.approvals.models import ApprovalRequest
 from propgroup.audit.service import record
 from propgroup.budgets import seasons
-from propgroup.budgets.categories import leaf_by_code
+from propgroup.budgets.categories import leaf_by_code, tree_order
 from propgroup.budgets.models import (
+    IN_FORCE,
+    OPEN,
     PLAN_KINDS,
     BudgetCategory,
     BudgetPlan,
@@ -28,26 +29,37 @@ from propgroup.budgets.models import (
     PlanLine,
     PlanVersion,
 )
+from propgroup.budgets.periods import DIGITS, MONTHS, check_year
+from propgroup.db import BIGINT_MAX
 from propgroup.errors import Conflict, InvalidInput, NotFound
 from propgroup.identity.authz import authorize, visible_units
-from propgroup.identity.models import User
+from propgroup.identity.models import RoleAssignment, User
 from propgroup.identity.principals import SYSTEM, Principal
 from propgroup.money import amount_problem
 from propgroup.org import service as org
 from propgroup.org.models import OrgUnit
 
-MONTHS = range(1, 13)
 PLANNING_UNIT_KINDS = ("hq", "region", "branch")
-FIRST_YEAR, LAST_YEAR = 2000, 2200
 
 
 # --- reading ----------------------------------------------------------------------------
 
 
+def _version(session: Session, version_id: int, *, lock: bool = False) -> PlanVersion:
+    version = (
+        session.get(PlanVersion, version_id, with_for_update=lock)
+        if 0 < version_id <= BIGINT_MAX
+        else None
+    )
+    if version is None:
+        raise NotFound(f"plan version {version_id} does not exist", code="version_not_found")
+    return version
+
+
 def _plan_and_unit(
     session: Session, principal: Principal, plan_id: int, action: str
 ) -> tuple[BudgetPlan, OrgUnit]:
-    plan = session.get(BudgetPlan, plan_id)
+    plan = session.get(BudgetPlan, plan_id) if 0 < plan_id <= BIGINT_MAX else None
     if plan is None:
         raise NotFound(f"plan {plan_id} does not exist", code="plan_not_found")
     unit = org.get_unit(session, plan.unit_id)
@@ -62,9 +74,7 @@ def read_plan(session: Session, principal: Principal, plan_id: int) -> BudgetPla
 def read_version(
     session: Session, principal: Principal, version_id: int, action: str = "budgets:read"
 ) -> PlanVersion:
-    version = session.get(PlanVersion, version_id)
-    if version is None:
-        raise NotFound(f"plan version {version_id} does not exist", code="version_not_found")
+    version = _version(session, version_id)
     _plan_and_unit(session, principal, version.plan_id, action)
     return version
 
@@ -81,7 +91,7 @@ def lines_of(session: Session, version_id: int) -> list[dict[str, Any]]:
         select(PlanLine, BudgetCategory.code, BudgetCategory.name)
         .join(BudgetCategory, BudgetCategory.id == PlanLine.category_id)
         .where(PlanLine.version_id == version_id)
-        .order_by(BudgetCategory.path)
+        .order_by(tree_order(BudgetCategory.path))
     ).all()
     months: dict[int, dict[int, Decimal]] = {line.id: {} for line, _, _ in rows}
     for amount in session.scalars(select(PlanAmount).where(PlanAmount.line_id.in_(list(months)))):
@@ -117,18 +127,22 @@ def compare_versions(
         raise InvalidInput("only versions of one plan are compared", code="different_plans")
     before = {line["category"]: line for line in lines_of(session, version.id)}
     after = {line["category"]: line for line in lines_of(session, other.id)}
-    zero = [Decimal("0.00")] * 12
+    absent = {"amounts": [Decimal("0.00")] * 12, "owner_department": None, "owner_login": None}
     changes = []
     for code in sorted(before.keys() | after.keys()):
-        old = before[code]["amounts"] if code in before else zero
-        new = after[code]["amounts"] if code in after else zero
-        if old != new:
+        old, new = before.get(code, absent), after.get(code, absent)
+        owners = [(line["owner_department"] or line["owner_login"]) for line in (old, new)]
+        if old["amounts"] != new["amounts"] or owners[0] != owners[1]:
             changes.append(
                 {
                     "category": code,
-                    "before": old,
-                    "after": new,
-                    "difference": [b - a for a, b in zip(old, new, strict=True)],
+                    "before": old["amounts"],
+                    "after": new["amounts"],
+                    "difference": [
+                        b - a for a, b in zip(old["amounts"], new["amounts"], strict=True)
+                    ],
+                    "owner_before": owners[0],
+                    "owner_after": owners[1],
                 }
             )
     return changes
@@ -178,8 +192,7 @@ def open_plan(
     """A unit's plan of a kind for a year, with its first version as an empty draft."""
     if plan_kind not in PLAN_KINDS:
         raise InvalidInput(f"plan kind is one of {list(PLAN_KINDS)}", code="bad_plan_kind")
-    if not FIRST_YEAR <= fiscal_year <= LAST_YEAR:
-        raise InvalidInput(f"fiscal year {fiscal_year} is out of range", code="bad_year")
+    check_year(fiscal_year)
     unit = _planning_unit(session, principal, unit_id)
     plan = BudgetPlan(
         unit_id=unit.id, fiscal_year=fiscal_year, plan_kind=plan_kind, created_by=principal.id
@@ -210,15 +223,17 @@ def revise_plan(
     session: Session, principal: Principal, plan_id: int, *, note: str | None = None
 ) -> PlanVersion:
     """The next version, a draft copy of the one in force (or of the latest); the rest stay."""
-    plan, _ = _plan_and_unit(session, principal, plan_id, "budgets:write")
+    plan, unit = _plan_and_unit(session, principal, plan_id, "budgets:write")
     session.execute(select(BudgetPlan.id).where(BudgetPlan.id == plan.id).with_for_update())
     versions = versions_of(session, plan)
-    if any(v.status in ("draft", "submitted") for v in versions):
+    if any(v.status in OPEN for v in versions):
         raise Conflict(
             "this plan has a version open already: change or withdraw that one",
             code="version_open",
         )
-    base = next((v for v in versions if v.status in ("approved", "locked")), versions[-1])
+    base = next((v for v in versions if v.status in IN_FORCE), versions[-1])
+    if base.status == "locked":  # HQ fixed it as the year's target: only HQ reopens it
+        authorize(session, principal, "budgets:admin", unit)
     version = PlanVersion(
         plan_id=plan.id,
         number=versions[-1].number + 1,
@@ -270,16 +285,14 @@ def _copy_lines(session: Session, source_id: int, target_id: int) -> None:
 def _locked_version(
     session: Session, principal: Principal, version_id: int, action: str
 ) -> tuple[PlanVersion, BudgetPlan, OrgUnit]:
-    version = session.scalar(
-        select(PlanVersion).where(PlanVersion.id == version_id).with_for_update()
-    )
-    if version is None:
-        raise NotFound(f"plan version {version_id} does not exist", code="version_not_found")
+    version = _version(session, version_id, lock=True)
     plan, unit = _plan_and_unit(session, principal, version.plan_id, action)
     return version, plan, unit
 
 
-def _draft(session: Session, principal: Principal, version_id: int) -> tuple[PlanVersion, ...]:
+def _draft(
+    session: Session, principal: Principal, version_id: int
+) -> tuple[PlanVersion, BudgetPlan, OrgUnit]:
     version, plan, unit = _locked_version(session, principal, version_id, "budgets:write")
     if version.status != "draft":
         raise Conflict(
@@ -405,7 +418,7 @@ def _line_amounts(raw: object, where: str, problems: _Problems) -> dict[int, Dec
         return {}
     amounts = {}
     for key, value in raw.items():
-        month = int(key) if str(key).isdigit() else 0
+        month = int(key) if DIGITS.fullmatch(str(key)) else 0
         if month not in MONTHS:
             problems.add(f"{where}.amounts.{key}", "a month is 1 to 12")
         elif value not in (None, ""):
@@ -438,10 +451,16 @@ def _line_owner(
                 f"{where}.owner_department", f"{department} is no department of {unit.code}"
             )
         return owner, None
-    if login:
-        owner = session.scalar(select(User.id).where(User.login == login, User.active))
+    if login:  # someone holding a role in the unit's subtree, not any user of the group
+        owner = session.scalar(
+            select(User.id)
+            .join(RoleAssignment, RoleAssignment.user_id == User.id)
+            .join(OrgUnit, OrgUnit.id == RoleAssignment.unit_id)
+            .where(User.login == login, User.active, OrgUnit.path.startswith(unit.path))
+            .limit(1)
+        )
         if owner is None:
-            problems.add(f"{where}.owner_login", f"{login} is no active user")
+            problems.add(f"{where}.owner_login", f"{login} holds no role at {unit.code}")
         return None, owner
     return None, None
 
@@ -457,7 +476,7 @@ def submit_version(session: Session, principal: Principal, version_id: int) -> P
     _check_complete(lines)
     seasons.check_profit(session, unit, plan, version)
     request_lines = _request_lines(session, lines)
-    title = f"{plan.fiscal_year} {PLAN_KINDS[plan.plan_kind]} · {unit.name} · v{version.number}"
+    title = f"{plan.fiscal_year} {PLAN_KINDS[plan.plan_kind]} v{version.number} · {unit.name}"[:200]
     request = (
         session.get(ApprovalRequest, version.approval_request_id)
         if version.approval_request_id
@@ -485,7 +504,7 @@ def submit_version(session: Session, principal: Principal, version_id: int) -> P
             by_owner=True,
         )
     version.approval_request_id = request.id
-    version.status, version.submitted_at = "submitted", datetime.now(UTC)
+    version.status, version.submitted_at = "submitted", approvals.now()
     approvals.submit(session, principal, request.id, by_owner=True)
     record(
         session,
@@ -513,32 +532,29 @@ def _check_complete(lines: Sequence[dict[str, Any]]) -> None:
 
 def _request_lines(session: Session, lines: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     """What the approvers sign: the annual figure of each top category."""
+    chart = {c.code: c for c in session.scalars(select(BudgetCategory))}
+    by_id = {c.id: c for c in chart.values()}
     tops: dict[str, Decimal] = {}
     for line in lines:
-        top = _top_of(session, line["category"])
+        top = by_id[int(chart[line["category"]].path.strip("/").split("/")[0])]
         tops[top.code] = tops.get(top.code, Decimal("0.00")) + line["total"]
-    names = {c.code: c.name for c in session.scalars(select(BudgetCategory))}
     return [
-        {"category": code, "description": names[code], "amount": total}
+        {"category": code, "description": chart[code].name, "amount": total}
         for code, total in tops.items()
         if total > 0
     ]
 
 
-def _top_of(session: Session, code: str) -> BudgetCategory:
-    category = session.scalar(select(BudgetCategory).where(BudgetCategory.code == code))
-    top_id = int(category.path.strip("/").split("/")[0])
-    return session.get(BudgetCategory, top_id)
-
-
 def withdraw_version(session: Session, principal: Principal, version_id: int) -> PlanVersion:
-    """Take a submitted version back to draft (its approval request is withdrawn)."""
-    version, _, _ = _locked_version(session, principal, version_id, "budgets:write")
+    """Take a submitted version back to draft (its approval request is withdrawn). The request
+    is locked before the version, in the order a decision takes them."""
+    version = read_version(session, principal, version_id, "budgets:write")
     if version.status != "submitted":
         raise Conflict(
             f"version {version.number} is {version.status}, not submitted", code="not_submitted"
         )
     approvals.withdraw(session, principal, version.approval_request_id, by_owner=True)
+    session.refresh(version)
     return version
 
 
@@ -549,14 +565,15 @@ def plan_request_settled(session: Session, request: ApprovalRequest) -> None:
     )
     if version is None or version.status != "submitted":
         return
+    superseded = []
     if request.status == "approved":
         for in_force in session.scalars(
             select(PlanVersion).where(
-                PlanVersion.plan_id == version.plan_id,
-                PlanVersion.status.in_(("approved", "locked")),
+                PlanVersion.plan_id == version.plan_id, PlanVersion.status.in_(IN_FORCE)
             )
         ):
             in_force.status = "superseded"
+            superseded.append(in_force.number)
         session.flush()  # one version in force: the old one steps down first
         version.status, version.approved_at = "approved", request.decided_at
     else:
@@ -568,7 +585,7 @@ def plan_request_settled(session: Session, request: ApprovalRequest) -> None:
         f"budgets.version_{version.status}",
         "budget_plan_version",
         version.id,
-        after={"request": request.id, "request_status": request.status},
+        after={"request": request.id, "request_status": request.status, "superseded": superseded},
     )
 
 
@@ -580,7 +597,7 @@ def lock_version(session: Session, principal: Principal, version_id: int) -> Pla
             f"version {version.number} is {version.status}; only an approved one is locked",
             code="not_approved",
         )
-    version.status, version.locked_at = "locked", datetime.now(UTC)
+    version.status, version.locked_at = "locked", approvals.now()
     session.flush()
     record(session, principal, "budgets.version_locked", "budget_plan_version", version.id)
     return version

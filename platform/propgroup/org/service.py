@@ -8,6 +8,7 @@ from sqlalchemy import Select, func, select, text, update
 from sqlalchemy.orm import Session
 
 from propgroup.audit.service import record
+from propgroup.db import BIGINT_MAX
 from propgroup.errors import Conflict, InvalidInput, NotFound
 from propgroup.identity.authz import authorize, visible_units
 from propgroup.identity.principals import SYSTEM, Principal
@@ -16,7 +17,7 @@ from propgroup.org.models import OrgUnit
 
 
 def get_unit(session: Session, unit_id: int) -> OrgUnit:
-    unit = session.get(OrgUnit, unit_id)
+    unit = session.get(OrgUnit, unit_id) if 0 < unit_id <= BIGINT_MAX else None
     if unit is None:
         raise NotFound(f"unit {unit_id} does not exist", code="unit_not_found")
     return unit
