@@ -189,20 +189,19 @@ def test_ledger_import_is_all_or_nothing_with_row_and_column_r_bud_5(api, tokens
     assert not any(r["category"] == "ADM-TRAVEL" for r in before)
 
 
-def test_ledger_import_reads_xlsx_with_chinese_headers_r_bud_5(api, tokens, units):
+def _import_xlsx(api, who, header, row):
     book = Workbook()
-    sheet = book.active
-    sheet.append(["科目", "单位", "年度", "月份", "金额"])
-    sheet.append(["ADM-COMM", "SH-XTD", YEAR, 5, 88.8])
+    book.active.append(header)
+    book.active.append(row)
     buffer = io.BytesIO()
     book.save(buffer)
-    done = api(
-        "POST",
-        "/actuals/imports",
-        tokens["li.kuaiji"],
-        query_string={"filename": "ledger.xlsx"},
-        data=buffer.getvalue(),
-    )
+    query = {"filename": f"{row[0]}.xlsx"}
+    return api("POST", "/actuals/imports", who, query_string=query, data=buffer.getvalue())
+
+
+def test_ledger_import_reads_xlsx_with_chinese_headers_r_bud_5(api, tokens):
+    header = ["科目", "单位", "年度", "月份", "金额"]
+    done = _import_xlsx(api, tokens["li.kuaiji"], header, ["ADM-COMM", "SH-XTD", YEAR, 5, 88.8])
     assert done.status_code == 201 and done.json["total"] == "88.80"
 
 
@@ -268,18 +267,9 @@ def test_broken_files_are_refused_with_the_reason(api, tokens):
 
 
 def test_an_excel_float_stands_for_its_cent_r_bud_5(api, tokens):
-    book = Workbook()
-    book.active.append(["category", "unit", "year", "month", "amount"])
-    book.active.append(["ADM-TRAINING", "SH-XTD", YEAR, 2, 0.1 + 0.2])
-    buffer = io.BytesIO()
-    book.save(buffer)
-    done = api(
-        "POST",
-        "/actuals/imports",
-        tokens["li.kuaiji"],
-        query_string={"filename": "sum.xlsx"},
-        data=buffer.getvalue(),
-    )
+    header = ["category", "unit", "year", "month", "amount"]
+    row = ["ADM-TRAINING", "SH-XTD", YEAR, 2, 0.1 + 0.2]
+    done = _import_xlsx(api, tokens["li.kuaiji"], header, row)
     assert done.status_code == 201 and done.json["total"] == "0.30"
 
 

@@ -111,6 +111,10 @@ def _check_random_tree(db, shape, data):
     db.flush()
     rows = figures.rolled_up(db, hq, year, versions="latest", months=(1, 12))
     got = {(r["unit_id"], r["category_id"]): (r["plan"], r["actual"]) for r in rows}
+    only_hq = figures.rolled_up(db, hq, year, versions="latest", months=(1, 12), depth=0)
+    assert {(r["unit_id"], r["category_id"]): (r["plan"], r["actual"]) for r in only_hq} == {
+        key: value for key, value in got.items() if key[0] == hq.id
+    }
     every_unit = db.scalars(select(OrgUnit).where(OrgUnit.kind != "department")).all()
     for unit in every_unit:
         below = [u for u in units if u.path.startswith(unit.path)]

@@ -17,7 +17,15 @@ from propgroup.db import tenant_session
 from propgroup.errors import Conflict, Forbidden, InvalidInput
 from propgroup.org import service as org
 from propgroup.tenancy import service as tenancy
-from tests.support.budgets import DIRECTOR, approve_all, ensure_season, lines, person
+from tests.support.budgets import (
+    DIRECTOR,
+    approve_all,
+    approved_plan,
+    ensure_season,
+    lines,
+    person,
+    sent_plan,
+)
 from tests.support.groups import provision_demo
 
 YEAR = 2031
@@ -50,12 +58,7 @@ def open_expense_plan(db, year=YEAR, unit="SH-XTD", by=ACCOUNTANT):
 
 
 def test_plan_goes_to_the_level_above_and_is_locked_r_bud_2(db):
-    ensure_season(db, YEAR)
-    version = open_expense_plan(db)
-    budgets.write_lines(
-        db, person(db, ACCOUNTANT), version.id, lines({"ADM-OFFICE": "12000.00"}, "SH-XTD-FIN")
-    )
-    budgets.submit_version(db, person(db, ACCOUNTANT), version.id)
+    version = sent_plan(db, "SH-XTD", YEAR, "expense", {"ADM-OFFICE": "12000.00"}, by=ACCOUNTANT)
     assert version.status == "submitted"
     request = db.get(ApprovalRequest, version.approval_request_id)
     assert request.request_type == "budget_plan" and request.total_amount == Decimal("12000.00")
@@ -69,13 +72,7 @@ def test_plan_goes_to_the_level_above_and_is_locked_r_bud_2(db):
 
 
 def test_revision_opens_a_new_version_and_keeps_the_old_r_bud_2(db):
-    ensure_season(db, YEAR)
-    first = open_expense_plan(db, unit="SH-LJZ", by=DIRECTOR)
-    budgets.write_lines(
-        db, person(db, DIRECTOR), first.id, lines({"ADM-TRAVEL": "1200.00"}, "SH-LJZ-FIN")
-    )
-    budgets.submit_version(db, person(db, DIRECTOR), first.id)
-    approve_all(db, db.get(ApprovalRequest, first.approval_request_id), "branch")
+    first = approved_plan(db, "SH-LJZ", YEAR, "expense", {"ADM-TRAVEL": "1200.00"}, by=DIRECTOR)
     second = budgets.revise_plan(db, person(db, DIRECTOR), first.plan_id, note="mid-year")
     assert (second.number, second.status, second.based_on_id) == (2, "draft", first.id)
     copied = budgets.lines_of(db, second.id)
@@ -91,11 +88,7 @@ def test_revision_opens_a_new_version_and_keeps_the_old_r_bud_2(db):
 
 
 def test_approval_supersedes_the_version_in_force_r_bud_2(db):
-    ensure_season(db, YEAR)
-    first = open_expense_plan(db, unit="HZ-XH", by=DIRECTOR)
-    budgets.write_lines(db, person(db, DIRECTOR), first.id, lines({"ADM-COMM": "600"}, "HZ-XH-FIN"))
-    budgets.submit_version(db, person(db, DIRECTOR), first.id)
-    approve_all(db, db.get(ApprovalRequest, first.approval_request_id), "branch")
+    first = approved_plan(db, "HZ-XH", YEAR, "expense", {"ADM-COMM": "600"}, by=DIRECTOR)
     second = budgets.revise_plan(db, person(db, DIRECTOR), first.plan_id)
     budgets.submit_version(db, person(db, DIRECTOR), second.id)
     approve_all(db, db.get(ApprovalRequest, second.approval_request_id), "branch")
@@ -103,12 +96,7 @@ def test_approval_supersedes_the_version_in_force_r_bud_2(db):
 
 
 def test_rejected_version_returns_to_draft_and_resubmits_as_next_revision_r_apr_4(db):
-    ensure_season(db, YEAR + 5)
-    version = open_expense_plan(db, year=YEAR + 5)
-    budgets.write_lines(
-        db, person(db, ACCOUNTANT), version.id, lines({"ADM-OFFICE": "100"}, "SH-XTD-FIN")
-    )
-    budgets.submit_version(db, person(db, ACCOUNTANT), version.id)
+    version = sent_plan(db, "SH-XTD", YEAR + 5, "expense", {"ADM-OFFICE": "100"}, by=ACCOUNTANT)
     request = db.get(ApprovalRequest, version.approval_request_id)
     approvals.decide(db, person(db, "sun.diqucaiwu"), request.id, step=1, approve=False)
     assert version.status == "draft"
@@ -218,12 +206,7 @@ def test_surplus_must_agree_with_the_reported_profit_r_bud_2(db):
 
 
 def test_season_progress_shows_who_submitted_and_who_is_late_r_bud_2(db):
-    ensure_season(db, YEAR)
-    version = open_expense_plan(db, unit="SH-XTD")
-    budgets.write_lines(
-        db, person(db, ACCOUNTANT), version.id, lines({"ADM-OFFICE": "10"}, "SH-XTD-FIN")
-    )
-    budgets.submit_version(db, person(db, ACCOUNTANT), version.id)
+    sent_plan(db, "SH-XTD", YEAR, "expense", {"ADM-OFFICE": "10"}, by=ACCOUNTANT)
     rows = {r["unit"]: r for r in seasons.progress(db, person(db, DIRECTOR), YEAR)["units"]}
     assert rows["SH-XTD"]["submitted"] == ["expense"]
     assert rows["SH-LJZ"]["submitted"] == []
@@ -232,12 +215,7 @@ def test_season_progress_shows_who_submitted_and_who_is_late_r_bud_2(db):
 
 def test_a_colleague_carries_the_plan_on_after_its_first_sender_r_bud_2(db):
     """The branch head withdraws and resubmits what the accountant sent (both may plan there)."""
-    ensure_season(db, YEAR + 6)
-    version = open_expense_plan(db, year=YEAR + 6)
-    budgets.write_lines(
-        db, person(db, ACCOUNTANT), version.id, lines({"ADM-OFFICE": "100"}, "SH-XTD-FIN")
-    )
-    budgets.submit_version(db, person(db, ACCOUNTANT), version.id)
+    version = sent_plan(db, "SH-XTD", YEAR + 6, "expense", {"ADM-OFFICE": "100"}, by=ACCOUNTANT)
     budgets.withdraw_version(db, person(db, "wang.xiangmu"), version.id)
     assert version.status == "draft"
     budgets.submit_version(db, person(db, "wang.xiangmu"), version.id)
@@ -245,13 +223,7 @@ def test_a_colleague_carries_the_plan_on_after_its_first_sender_r_bud_2(db):
 
 
 def test_only_hq_reopens_a_locked_plan_r_bud_2(db):
-    ensure_season(db, YEAR + 7)
-    version = open_expense_plan(db, year=YEAR + 7)
-    budgets.write_lines(
-        db, person(db, ACCOUNTANT), version.id, lines({"ADM-OFFICE": "100"}, "SH-XTD-FIN")
-    )
-    budgets.submit_version(db, person(db, ACCOUNTANT), version.id)
-    approve_all(db, db.get(ApprovalRequest, version.approval_request_id), "branch")
+    version = approved_plan(db, "SH-XTD", YEAR + 7, "expense", {"ADM-OFFICE": "100"}, by=ACCOUNTANT)
     budgets.lock_version(db, person(db, DIRECTOR), version.id)
     with pytest.raises(Forbidden):
         budgets.revise_plan(db, person(db, ACCOUNTANT), version.plan_id)

@@ -96,7 +96,6 @@ def _load(session, year: int) -> None:
         f" from generate_series(1, {ACTUAL_ROWS}) n,"
         " (select array_agg(id) ids from org_units where kind <> 'department') u,"
         " (select array_agg(id) ids from budget_categories where code like 'BENCH-%') c",
-        "analyze",
     ]
     for statement in statements:
         session.execute(text(statement), {"year": year})
@@ -125,6 +124,9 @@ def budgets_db(workdir):
             )
             hq = org.get_root(session).id
             session.commit()
+        with engine.begin() as connection:  # as the tables' owner: the tenant role may not
+            connection.execute(text(f"analyze {tenant.schema_name}.budget_actuals"))
+            connection.execute(text("analyze"))
         _report("budgets data", seconds=round(time.perf_counter() - started, 1))
         yield engine, tenant, token, hq, year
 

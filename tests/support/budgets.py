@@ -58,10 +58,11 @@ def lines(amounts: dict[str, object], owner: str) -> list[dict]:
     return out
 
 
-def approved_plan(
+def sent_plan(
     session, unit_code: str, year: int, kind: str, amounts: dict[str, object], *, by: str
 ) -> PlanVersion:
-    """A plan version in force: compiled by ``by``, approved by the level above."""
+    """A plan's first version compiled by ``by`` (the unit's finance department answering for
+    every line) and submitted to the level above, in an open season."""
     ensure_season(session, year)
     unit = org.get_unit_by_code(session, unit_code)
     version = budgets.open_plan(
@@ -71,7 +72,16 @@ def approved_plan(
         session, person(session, by), version.id, lines(amounts, f"{unit_code}-FIN")
     )
     budgets.submit_version(session, person(session, by), version.id)
-    approve_all(session, session.get(ApprovalRequest, version.approval_request_id), unit.kind)
+    return version
+
+
+def approved_plan(
+    session, unit_code: str, year: int, kind: str, amounts: dict[str, object], *, by: str
+) -> PlanVersion:
+    """A plan version in force: compiled by ``by``, approved by the level above."""
+    version = sent_plan(session, unit_code, year, kind, amounts, by=by)
+    unit_kind = org.get_unit_by_code(session, unit_code).kind
+    approve_all(session, session.get(ApprovalRequest, version.approval_request_id), unit_kind)
     return version
 
 

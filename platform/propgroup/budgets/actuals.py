@@ -54,22 +54,21 @@ def _current_lines() -> Select:
     )
 
 
-def paid(year: int) -> Select:
-    """(unit_id, category_id, month, amount) of requests paid in ``year``."""
+def paid(year: int, months: tuple[int, int] = (1, 12)) -> Select:
+    """(unit_id, category_id, amount) of requests paid in ``year``, in those months."""
     paid_on = _local(Payment.paid_at)
-    lines = _current_lines().add_columns(func.extract("month", paid_on).label("month"))
-    lines = lines.join(Payment, Payment.request_id == ApprovalRequest.id).where(
-        func.extract("year", paid_on) == year
+    lines = _current_lines().join(Payment, Payment.request_id == ApprovalRequest.id)
+    sub = lines.where(
+        func.extract("year", paid_on) == year, func.extract("month", paid_on).between(*months)
+    ).subquery()
+    return select(sub.c.unit_id, sub.c.category_id, sub.c.amount)
+
+
+def recorded(year: int, months: tuple[int, int] = (1, 12)) -> Select:
+    """(unit_id, category_id, amount) of ledger rows and recorded income of those months."""
+    return select(ActualEntry.unit_id, ActualEntry.category_id, ActualEntry.amount).where(
+        ActualEntry.fiscal_year == year, ActualEntry.month.between(*months)
     )
-    sub = lines.subquery()
-    return select(sub.c.unit_id, sub.c.category_id, sub.c.month, sub.c.amount)
-
-
-def recorded(year: int) -> Select:
-    """(unit_id, category_id, month, amount) of ledger rows and recorded income."""
-    return select(
-        ActualEntry.unit_id, ActualEntry.category_id, ActualEntry.month, ActualEntry.amount
-    ).where(ActualEntry.fiscal_year == year)
 
 
 def actual_rows(year: int) -> Select:

@@ -16,6 +16,8 @@ from sqlalchemy import (
     BigInteger,
     ColumnElement,
     Select,
+    any_,
+    cast,
     func,
     literal,
     or_,
@@ -27,7 +29,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, distinct_on
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.selectable import TableValuedAlias
 
-from propgroup.budgets.actuals import actual_rows
+from propgroup.budgets.actuals import paid, recorded
 from propgroup.budgets.models import (
     IN_FORCE,
     SENT,
@@ -96,6 +98,35 @@ def _ids_on(path: ColumnElement[str], name: str) -> TableValuedAlias:
     return func.unnest(ids).table_valued("id").render_derived(name=name)
 
 
+def _within(unit_id: ColumnElement[int], top: OrgUnit) -> ColumnElement[bool]:
+    """``unit_id`` lies in ``top``'s subtree. The subtree is one array computed once (the
+    index finds a region's rows by it; a join instead lets a misjudged plan rescan the year's
+    figures per unit); under HQ everything does, and comparing 2M rows to the whole tree's
+    ids would cost more than the sums."""
+    if top.parent_id is None:
+        return true()
+    subtree = select(func.array_agg(OrgUnit.id)).where(OrgUnit.path.startswith(top.path))
+    return unit_id == any_(cast(subtree.scalar_subquery(), ARRAY(BigInteger)))
+
+
+def _summed(rows: Select, top: OrgUnit, *, column: str, own_only: bool) -> Select:
+    """(unit_id, category_id, plan, actual) of one source, its sums in ``column``; with
+    ``own_only`` the whole subtree's sums are ``top``'s (only its own figures are asked)."""
+    source = rows.subquery()
+    total, zero = func.sum(source.c.amount), literal(Decimal("0.00"))
+    unit = literal(top.id) if own_only else source.c.unit_id
+    return (
+        select(
+            unit.label("unit_id"),
+            source.c.category_id,
+            (total if column == "plan" else zero).label("plan"),
+            (zero if column == "plan" else total).label("actual"),
+        )
+        .where(_within(source.c.unit_id, top))
+        .group_by(*([] if own_only else [source.c.unit_id]), source.c.category_id)
+    )
+
+
 def rolled_up(
     session: Session,
     top: OrgUnit,
@@ -108,28 +139,29 @@ def rolled_up(
     """Plan and actual of every unit of ``top``'s subtree (down to ``depth`` levels below it)
     and every category, each the sum of everything below it in both trees, for the months
     ``months[0]``–``months[1]``."""
-    first, last = months
     plan = planned(year, versions).subquery()
-    actual = actual_rows(year).subquery()
+    in_months = select(plan.c.unit_id, plan.c.category_id, plan.c.amount).where(
+        plan.c.month.between(*months)
+    )
+    # Each source summed per unit and category where it is read (a sum over a union would be
+    # planned blind, and sorted on disk), then once more across sources, before the roll-up
+    # multiplies the rows.
+    own_only = depth == 0
     figures = union_all(
-        select(plan.c.unit_id, plan.c.category_id, plan.c.amount, literal(0).label("actual")).where(
-            plan.c.month.between(first, last)
-        ),
-        select(actual.c.unit_id, actual.c.category_id, literal(0), actual.c.amount).where(
-            actual.c.month.between(first, last)
-        ),
+        _summed(in_months, top, column="plan", own_only=own_only),
+        _summed(paid(year, months), top, column="actual", own_only=own_only),
+        _summed(recorded(year, months), top, column="actual", own_only=own_only),
     ).subquery()
     own = (
         select(
             figures.c.unit_id,
             figures.c.category_id,
-            func.sum(figures.c.amount).label("plan"),
+            func.sum(figures.c.plan).label("plan"),
             func.sum(figures.c.actual).label("actual"),
         )
-        .join(OrgUnit, OrgUnit.id == figures.c.unit_id)
-        .where(OrgUnit.path.startswith(top.path))
         .group_by(figures.c.unit_id, figures.c.category_id)
-        .subquery()
+        .cte("own")
+        .prefix_with("MATERIALIZED")
     )
     unit_up, category_up = _ids_on(OrgUnit.path, "unit_up"), _ids_on(BudgetCategory.path, "up")
     expanded = (
