@@ -11,9 +11,10 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Engine
+from sqlalchemy.orm import Session
 
 from propgroup.config import PROJECT_HOME, get_settings
-from propgroup.db import engine_for
+from propgroup.db import engine_for, tenant_session
 from propgroup.tenancy import service
 from propgroup.tenancy.migrate import upgrade_control_plane
 from propgroup.tenancy.models import Tenant
@@ -75,6 +76,14 @@ def fresh_control(pg_server: str) -> Iterator[Engine]:
 @pytest.fixture(scope="session")
 def template() -> dict[str, Any]:
     return load_template(TEMPLATE_PATH)
+
+
+@pytest.fixture
+def db(control: Engine, group: Tenant) -> Iterator[Session]:
+    """A session of the module's ``group`` tenant; nothing it does is kept."""
+    with tenant_session(control, group.schema_name) as session:
+        yield session
+        session.rollback()
 
 
 _counter = iter(range(1, 1_000_000))

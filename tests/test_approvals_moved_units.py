@@ -43,13 +43,6 @@ def group(control):
     tenancy.drop_tenant(control, tenant.slug)
 
 
-@pytest.fixture
-def db(control, group):
-    with tenant_session(control, group.schema_name) as session:
-        yield session
-        session.rollback()
-
-
 def unit(session, code):
     return org.get_unit_by_code(session, code)
 

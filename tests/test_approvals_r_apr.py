@@ -60,12 +60,6 @@ def group(control):
     tenancy.drop_tenant(control, tenant.slug)
 
 
-@pytest.fixture
-def db(control, group):
-    with tenant_session(control, group.schema_name) as session:
-        yield session
-
-
 def person(session, login):
     user = session.scalar(select(User).where(User.login == login))
     return identity.user_principal(user)

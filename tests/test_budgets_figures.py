@@ -37,12 +37,6 @@ def group(control):
     tenancy.drop_tenant(control, tenant.slug)
 
 
-@pytest.fixture
-def db(control, group):
-    with tenant_session(control, group.schema_name) as session:
-        yield session
-
-
 # --- R-BUD-4: consolidation equals an independent sum ------------------------------------
 
 amounts = st.dictionaries(

@@ -13,7 +13,6 @@ from propgroup.approvals.models import ApprovalRequest
 from propgroup.budgets import seasons
 from propgroup.budgets import service as budgets
 from propgroup.budgets.models import PlanLine, PlanVersion
-from propgroup.db import tenant_session
 from propgroup.errors import Conflict, Forbidden, InvalidInput
 from propgroup.org import service as org
 from propgroup.tenancy import service as tenancy
@@ -41,19 +40,13 @@ def group(control):
     tenancy.drop_tenant(control, tenant.slug)
 
 
-@pytest.fixture
-def db(control, group):
-    with tenant_session(control, group.schema_name) as session:
-        yield session
-
-
 def unit_id(db, code):
     return org.get_unit_by_code(db, code).id
 
 
-def open_expense_plan(db, year=YEAR, unit="SH-XTD", by=ACCOUNTANT):
+def open_unit_plan(db, year=YEAR, unit="SH-XTD", by=ACCOUNTANT, kind="expense"):
     return budgets.open_plan(
-        db, person(db, by), unit_id=unit_id(db, unit), fiscal_year=year, plan_kind="expense"
+        db, person(db, by), unit_id=unit_id(db, unit), fiscal_year=year, plan_kind=kind
     )
 
 
@@ -118,7 +111,7 @@ def test_rejected_version_returns_to_draft_and_resubmits_as_next_revision_r_apr_
 
 def test_line_without_owner_is_refused_at_submit_r_bud_3(db):
     ensure_season(db, YEAR)
-    version = open_expense_plan(db, unit="GZ-TH", by=DIRECTOR)
+    version = open_unit_plan(db, unit="GZ-TH", by=DIRECTOR)
     budgets.write_lines(
         db,
         person(db, DIRECTOR),
@@ -132,7 +125,7 @@ def test_line_without_owner_is_refused_at_submit_r_bud_3(db):
 
 
 def test_bad_lines_are_refused_together_and_write_nothing(db):
-    version = open_expense_plan(db, unit="SH-XTD", year=YEAR + 1)
+    version = open_unit_plan(db, unit="SH-XTD", year=YEAR + 1)
     good = lines({"ADM-OFFICE": "1200"}, "SH-XTD-FIN")
     budgets.write_lines(db, person(db, ACCOUNTANT), version.id, good)
     bad = [
@@ -166,11 +159,11 @@ def test_bad_lines_are_refused_together_and_write_nothing(db):
 
 def test_plan_for_a_unit_outside_your_subtree_is_forbidden_r_org_2(db):
     with pytest.raises(Forbidden):
-        open_expense_plan(db, unit="SH-XTD", by="su.staff", year=YEAR + 2)
+        open_unit_plan(db, unit="SH-XTD", by="su.staff", year=YEAR + 2)
 
 
 def test_submitting_outside_the_season_is_refused_r_bud_2(db):
-    version = open_expense_plan(db, unit="SH-XTD", year=YEAR + 3)
+    version = open_unit_plan(db, unit="SH-XTD", year=YEAR + 3)
     budgets.write_lines(
         db, person(db, ACCOUNTANT), version.id, lines({"ADM-OFFICE": "10"}, "SH-XTD-FIN")
     )
@@ -186,13 +179,7 @@ def test_surplus_must_agree_with_the_reported_profit_r_bud_2(db):
     seasons.set_profit_target(
         db, person(db, DIRECTOR), fiscal_year=year, unit_id=unit_id(db, "SH-XTD"), profit="50000"
     )
-    version = budgets.open_plan(
-        db,
-        person(db, ACCOUNTANT),
-        unit_id=unit_id(db, "SH-XTD"),
-        fiscal_year=year,
-        plan_kind="profit",
-    )
+    version = open_unit_plan(db, year=year, kind="profit")
     figures = {"REV-FEE": "100000.00", "COST-LABOR": "60000.00"}
     budgets.write_lines(db, person(db, ACCOUNTANT), version.id, lines(figures, "SH-XTD-FIN"))
     with pytest.raises(InvalidInput) as refused:
@@ -237,19 +224,11 @@ def test_surplus_counts_what_units_below_submitted_not_their_drafts_r_bud_2(db):
     seasons.set_profit_target(
         db, person(db, DIRECTOR), fiscal_year=year, unit_id=unit_id(db, "EAST"), profit="1000"
     )
-    branch_draft = budgets.open_plan(
-        db,
-        person(db, ACCOUNTANT),
-        unit_id=unit_id(db, "SH-XTD"),
-        fiscal_year=year,
-        plan_kind="profit",
-    )
+    branch_draft = open_unit_plan(db, year=year, kind="profit")
     budgets.write_lines(
         db, person(db, ACCOUNTANT), branch_draft.id, lines({"REV-FEE": "999999"}, "SH-XTD-FIN")
     )
-    region = budgets.open_plan(
-        db, person(db, DIRECTOR), unit_id=unit_id(db, "EAST"), fiscal_year=year, plan_kind="profit"
-    )
+    region = open_unit_plan(db, year=year, unit="EAST", by=DIRECTOR, kind="profit")
     budgets.write_lines(db, person(db, DIRECTOR), region.id, lines({"REV-FEE": "1000"}, "EAST-FIN"))
     budgets.submit_version(db, person(db, DIRECTOR), region.id)  # the branch's draft is no figure
     assert seasons.budgeted_surplus(db, org.get_unit_by_code(db, "EAST"), year) == Decimal(
@@ -258,7 +237,7 @@ def test_surplus_counts_what_units_below_submitted_not_their_drafts_r_bud_2(db):
 
 
 def test_line_owner_must_hold_a_role_at_the_unit_r_bud_3(db):
-    version = open_expense_plan(db, year=YEAR + 9)
+    version = open_unit_plan(db, year=YEAR + 9)
     with pytest.raises(InvalidInput) as refused:
         budgets.write_lines(
             db,

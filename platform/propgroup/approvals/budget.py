@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from decimal import Decimal
 from functools import cache
-from importlib import import_module
 from typing import Protocol
 
 from sqlalchemy.orm import Session
 
+from propgroup.approvals.subjects import by_name
 from propgroup.org.models import OrgUnit
 
 CHECKER = "propgroup.budgets.checker:PlannedBudgets"
@@ -28,5 +28,4 @@ class BudgetChecker(Protocol):
 
 @cache
 def budget_checker() -> BudgetChecker:
-    module, name = CHECKER.split(":")
-    return getattr(import_module(module), name)()
+    return by_name(CHECKER)()

@@ -375,12 +375,12 @@ def _own_request(
     a subject type's request only when its owning capability asks (``by_owner``)."""
     request = _locked(session, request_id)
     _may_act(principal)
-    if not by_owner:
-        _refuse_subject(request.request_type)
     # The owning capability has authorized the person on its record (a plan's unit), so anyone
     # it lets act may carry a subject request on after its first sender.
-    if principal.id != request.requester_id and not by_owner:
-        raise Forbidden(f"only the requester {doing} a request", code="not_requester")
+    if not by_owner:
+        _refuse_subject(request.request_type)
+        if principal.id != request.requester_id:
+            raise Forbidden(f"only the requester {doing} a request", code="not_requester")
     if request.status not in allowed:
         raise Conflict(
             f"the requester {doing} a request while it is {' or '.join(allowed)}; "

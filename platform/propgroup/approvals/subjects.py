@@ -9,6 +9,7 @@ never imports the capabilities built on top of it.
 from __future__ import annotations
 
 from importlib import import_module
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -17,9 +18,14 @@ from propgroup.approvals.models import ApprovalRequest
 _OWNERS = {"budget_plan": "propgroup.budgets.service:plan_request_settled"}
 
 
+def by_name(reference: str) -> Any:
+    """``module:attribute``, imported when first needed."""
+    module, attribute = reference.split(":")
+    return getattr(import_module(module), attribute)
+
+
 def tell_owner(session: Session, request: ApprovalRequest) -> None:
     """Hand a subject request's outcome (approved, rejected, withdrawn) to its capability."""
     owner = _OWNERS.get(request.request_type)
     if owner is not None:
-        module, function = owner.split(":")
-        getattr(import_module(module), function)(session, request)
+        by_name(owner)(session, request)
