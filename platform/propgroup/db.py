@@ -118,8 +118,9 @@ def set_local_search_path(connection: Connection, schema: str) -> None:
     )
 
 
-_ENTER_TENANT = text(
-    f"select set_config('search_path', :path, true), set_config('role', {TENANT_ROLE_SQL}, true)"
+_ENTER_TENANT = (
+    "select set_config('search_path', %(path)s, true), "
+    f"set_config('role', {TENANT_ROLE_SQL.replace(':schema', '%(schema)s')}, true)"
 )
 
 
@@ -128,8 +129,10 @@ def enter_tenant(connection: Connection, schema: str) -> None:
 
     The role is what makes isolation hold for hand-written SQL too: another tenant's schema, or
     the control plane, is ``permission denied`` rather than merely absent from the search path.
+    Sent on the driver's connection: every request pays for it, and it needs none of
+    SQLAlchemy's statement handling (a third of an API read's own work went there).
     """
-    connection.execute(_ENTER_TENANT, {"path": f'"{schema}"', "schema": schema})
+    connection.exec_driver_sql(_ENTER_TENANT, {"path": f'"{schema}"', "schema": schema})
 
 
 def translated(connection: Connection, schema: str) -> Connection:

@@ -11,12 +11,13 @@ from datetime import timedelta
 from functools import cache
 from typing import Any
 
-from flask import Flask, current_app, g, request
+from flask import Flask, Request, current_app, g, request
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from flask_babel import Babel
 from flask_wtf.csrf import CSRFProtect
 
 from propgroup.config import get_settings
-from propgroup.portal.auth import is_api_request, load_signed_in_user
+from propgroup.portal.auth import is_api_path, is_api_request, load_signed_in_user
 from propgroup.portal.formatting import cny
 from propgroup.portal.i18n import (
     DEFAULT_LOCALE,
@@ -28,6 +29,16 @@ from propgroup.portal.i18n import (
     select_locale,
 )
 from propgroup.portal.limits import limiter, storage_uri
+
+
+class _PortalSessions(SecureCookieSessionInterface):
+    """The signed session cookie, for the portal only: the API authenticates every request by
+    its bearer token, so it neither reads nor renews the cookie."""
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        if is_api_path(request.path):
+            return None  # Flask's read-only null session
+        return super().open_session(app, request)
 
 
 def _configure(app: Flask) -> None:
@@ -103,11 +114,15 @@ def init_portal(app: Flask) -> None:
 
     _nest_capability_pages()
     _configure(app)
+    app.session_interface = _PortalSessions()
     Babel(app, locale_selector=select_locale)
     CSRFProtect(app)
     app.before_request(_protect_pages)
     app.before_request(load_signed_in_user)
     limiter.init_app(app)  # after the user is loaded: the password limit is keyed by user
+    # Every limit is declared on its view, whose wrapper checks it; the app-wide hook looks for
+    # default limits only, and there are none, so it is not run on every request.
+    app.before_request_funcs[None].remove(limiter._check_request_limit)
     app.jinja_env.filters["cny"] = cny
     app.context_processor(_template_context)
     app.register_blueprint(bp)

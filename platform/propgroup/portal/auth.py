@@ -26,8 +26,12 @@ from propgroup.tenancy.models import Tenant
 AUTH_KEY = "auth"
 
 
+def is_api_path(path: str) -> bool:
+    return path == "/api" or path.startswith("/api/")
+
+
 def is_api_request() -> bool:
-    return request.path == "/api" or request.path.startswith("/api/")
+    return is_api_path(request.path)
 
 
 def is_page_request() -> bool:
