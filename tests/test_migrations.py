@@ -3,14 +3,30 @@ runner upgrades every schema while reporting (not hiding, not spreading) one ten
 
 from __future__ import annotations
 
+import copy
 import json
+from decimal import Decimal
 
 import pytest
 from alembic.autogenerate import compare_metadata
+from alembic.operations import Operations
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect, text
+from sqlalchemy import func, inspect, select, text, update
 
-from propgroup.db import PublicBase, TenantBase, set_local_search_path, translated, unqualified
+from propgroup.approvals.models import PolicyVersion
+from propgroup.approvals.policy import parse_policy, rule_for
+from propgroup.approvals.service import current_policy, install_policy
+from propgroup.audit.models import AuditEvent
+from propgroup.budgets.categories import tree_order
+from propgroup.budgets.models import BudgetCategory
+from propgroup.db import (
+    PublicBase,
+    TenantBase,
+    set_local_search_path,
+    tenant_session,
+    translated,
+    unqualified,
+)
 from propgroup.tenancy import service
 from propgroup.tenancy.isolation import create_walled_schema, drop_walled_schema
 from propgroup.tenancy.migrate import (
@@ -20,6 +36,7 @@ from propgroup.tenancy.migrate import (
     single_head,
     upgrade_tenant_schema,
 )
+from propgroup.tenancy.models import Tenant
 from tests.support.revisions import EXTRA_REVISION, write_extra_revision
 
 
@@ -67,25 +84,29 @@ def test_provisioned_schema_matches_models(control, make_tenant):
         assert _tenant_diff(connection, tenant.schema_name) == []
 
 
+def _downgrade(connection, schema, revision):
+    """``schema`` taken back down to ``revision`` (``base``: before the first migration)."""
+    script = script_directory("tenant")
+    bound = translated(connection, schema)
+    set_local_search_path(bound, schema)
+    context = MigrationContext.configure(
+        bound,
+        opts={
+            "version_table_schema": schema,
+            "fn": lambda rev, _ctx: script._downgrade_revs(revision, rev),
+        },
+    )
+    with Operations.context(context):
+        context.run_migrations()
+
+
 def test_tenant_migrations_are_reversible(control):
     """Upgrade, downgrade to base (nothing left but the version table), upgrade again."""
     script = script_directory("tenant")
     with control.begin() as connection:
         create_walled_schema(connection, "t_mig_down")
         upgrade_tenant_schema(connection, "t_mig_down", script)
-        bound = translated(connection, "t_mig_down")
-        set_local_search_path(bound, "t_mig_down")
-        context = MigrationContext.configure(
-            bound,
-            opts={
-                "version_table_schema": "t_mig_down",
-                "fn": lambda rev, _ctx: script._downgrade_revs("base", rev),
-            },
-        )
-        from alembic.operations import Operations
-
-        with Operations.context(context):
-            context.run_migrations()
+        _downgrade(connection, "t_mig_down", "base")
         left = set(inspect(connection).get_table_names(schema="t_mig_down"))
         assert left == {"alembic_version"}
         assert upgrade_tenant_schema(connection, "t_mig_down", script) == single_head(script)
@@ -160,17 +181,21 @@ def _schema_at(connection, schema, revision):
     return bound
 
 
+def _add_hq(bound):
+    bound.execute(
+        text(
+            "insert into org_units (id, code, kind, name, path, depth, active) "
+            "values (1, 'HQ', 'hq', 'HQ', '/1/', 0, true)"
+        )
+    )
+
+
 def test_t0008_gives_existing_lines_their_request_s_current_revision(control):
     """Before t0008 a resubmission raised the revision and kept the one set of lines: after it,
     those lines are the current revision's, so they still show (R-APR-4)."""
     with control.begin() as connection:
         bound = _schema_at(connection, "t_mig_lines", "t0007")
-        bound.execute(
-            text(
-                "insert into org_units (code, kind, name, path, depth, active) "
-                "values ('HQ', 'hq', 'HQ', '/1/', 0, true)"
-            )
-        )
+        _add_hq(bound)
         bound.execute(
             text(
                 "insert into users (login, display_name, email, password_hash, active, "
@@ -290,3 +315,82 @@ def test_t0009_gives_existing_tenants_their_timezone_and_steps_their_origin(cont
         (2, 3, "hq", None),
     ]
     assert timezones == ["Asia/Shanghai"]
+
+
+def test_t0011_keeps_plans_annual_and_takes_medium_term_ones_beside_them(control):
+    """Every plan before t0011 is annual; after it a medium-term plan of the same unit, year and
+    kind fits beside it. Going back down drops the medium-term plans and keeps the rest."""
+    with control.begin() as connection:
+        bound = _schema_at(connection, "t_mig_horizon", "t0010")
+        _add_hq(bound)
+        plan = "insert into budget_plans (unit_id, fiscal_year, plan_kind{}) values (1, 2031, 'profit'{})"
+        bound.execute(text(plan.format("", "")))
+        upgrade_tenant_schema(connection, "t_mig_horizon", script_directory("tenant"))
+        set_local_search_path(bound, "t_mig_horizon")
+        kept = bound.scalars(text("select horizon from budget_plans")).all()
+        bound.execute(text(plan.format(", horizon", ", 'medium_term'")))
+        _downgrade(connection, "t_mig_horizon", "t0010")
+        set_local_search_path(bound, "t_mig_horizon")
+        left = bound.execute(text("select fiscal_year, plan_kind from budget_plans")).all()
+        columns = {
+            c["name"] for c in inspect(connection).get_columns("budget_plans", "t_mig_horizon")
+        }
+        drop_walled_schema(connection, "t_mig_horizon")
+    assert kept == ["annual"]
+    assert [tuple(row) for row in left] == [(2031, "profit")] and "horizon" not in columns
+
+
+def _before_budgets(template):
+    """The template as groups were provisioned from before budgets: no chart, no plan rules."""
+    old = copy.deepcopy(template)
+    old["budgets"]["categories"] = []
+    old["approvals"]["rules"] = [
+        rule for rule in old["approvals"]["rules"] if "budget_plan" not in rule["request_types"]
+    ]
+    return old
+
+
+def test_migrate_completes_a_group_from_before_budgets_once(fresh_control, template):
+    """A group provisioned before t0010 has empty budget tables and no ``budget_plan`` rules:
+    ``tenants migrate`` gives it the template's chart and rules (the next policy version, both
+    audited), leaves a group with its own chart alone, and adds nothing a second time, nor the
+    rules a group admin has since taken out."""
+    old = service.provision_tenant(
+        fresh_control, slug="before_budgets", name="Old", template=_before_budgets(template)
+    )
+    current = service.provision_tenant(
+        fresh_control, slug="with_budgets", name="New", template=template
+    )
+    with fresh_control.begin() as connection:
+        for tenant in (old, current):
+            _downgrade(connection, tenant.schema_name, "t0010")
+        connection.execute(update(Tenant).values(schema_revision="t0010"))
+    report = migrate_tenants(fresh_control.url.render_as_string(hide_password=False), jobs=1)
+    assert not report.failed
+    notes = {outcome.slug: outcome.notes for outcome in report.upgraded}
+    assert notes == {
+        "before_budgets": (
+            "added the chart of budget categories from commercial-property-cn@1",
+            "added the budget_plan approval rules from commercial-property-cn@1",
+        ),
+        "with_budgets": (),
+    }
+    with tenant_session(fresh_control, old.schema_name) as session:
+        chart = session.scalars(select(BudgetCategory).order_by(tree_order(BudgetCategory.path)))
+        by_id = {c.id: c.code for c in session.scalars(select(BudgetCategory))}
+        assert [(c.code, by_id.get(c.parent_id)) for c in chart] == [
+            (spec["code"], spec["parent"]) for spec in template["budgets"]["categories"]
+        ]
+        policy = parse_policy(current_policy(session).document)
+        expected = rule_for(template["approvals"], "budget_plan", "region", Decimal("1"))
+        assert rule_for(policy, "budget_plan", "region", Decimal("1"))["steps"] == expected["steps"]
+        assert rule_for(policy, "expense_claim", "branch", Decimal("1"))  # the group's own stay
+        actions = session.scalars(select(AuditEvent.action)).all()
+        assert {"budgets.chart_installed", "approvals.policy.installed"} <= set(actions)
+        assert service.complete_group_data(session, template) == []
+        without = {**current_policy(session).document}
+        without["rules"] = [r for r in without["rules"] if "budget_plan" not in r["request_types"]]
+        install_policy(session, without, note="we plan on paper")
+        assert service.complete_group_data(session, template) == []
+        assert session.scalar(select(func.count()).select_from(PolicyVersion)) == 3
+        session.rollback()

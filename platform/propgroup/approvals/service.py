@@ -109,6 +109,32 @@ def install_policy(
     return version
 
 
+def adopt_request_types(session: Session, template_policy: dict[str, Any]) -> list[str]:
+    """Give the group the template's rules for request types its policy never had (one that
+    came after the group was provisioned, as ``budget_plan`` did), as the next policy version.
+    A type the group once had stays as its admins left it, so running this again adds nothing.
+    Returns the request types added."""
+    current = session.scalar(select(PolicyVersion).order_by(PolicyVersion.version.desc()).limit(1))
+    if current is None:  # a group without a policy gets none from here
+        return []
+    ever = {
+        request_type
+        for document in session.scalars(select(PolicyVersion.document))
+        for rule in document["rules"]
+        for request_type in rule["request_types"]
+    }
+    rules = []
+    for rule in stored_form(template_policy)["rules"]:
+        missing = [t for t in rule["request_types"] if t not in ever]
+        if missing:
+            rules.append({**rule, "request_types": missing})
+    added = sorted({t for rule in rules for t in rule["request_types"]})
+    if added:
+        document = {**current.document, "rules": [*current.document["rules"], *rules]}
+        install_policy(session, document, note=f"{', '.join(added)} rules from the template")
+    return added
+
+
 def replace_policy(
     session: Session, principal: Principal, document: dict[str, Any], note: str
 ) -> PolicyVersion:

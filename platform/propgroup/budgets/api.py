@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
-from flask import request
+from flask import Response, request
 
 from propgroup.api import Blueprint
 from propgroup.api.auth import current_principal
 from propgroup.api.idempotency import idempotent
 from propgroup.api.pagination import MAX_PAGE_SIZE, Selection, SelectPage
 from propgroup.api.schema import columns_of
-from propgroup.budgets import actuals, checker, figures, ledger, seasons, service
+from propgroup.budgets import (
+    actuals,
+    checker,
+    figures,
+    figures_workbook,
+    ledger,
+    plan_workbook,
+    seasons,
+    service,
+)
 from propgroup.budgets.categories import chart, create_category
 from propgroup.budgets.schemas import (
     ActualSchema,
@@ -36,7 +45,9 @@ from propgroup.budgets.schemas import (
     TargetSchema,
     VersionDetailSchema,
 )
+from propgroup.budgets.sheets import XLSX
 from propgroup.errors import TooLarge
+from propgroup.storage.blobstore import content_disposition
 from propgroup.storage.settings import max_upload_bytes
 from propgroup.tenancy.middleware import tenant_db
 
@@ -44,7 +55,33 @@ blp = Blueprint("budgets", __name__, url_prefix="/api/budgets", description="Bud
 
 
 def _version(version):
-    return {**columns_of(version), "lines": service.lines_of(tenant_db(), version.id)}
+    session = tenant_db()
+    plan = service.plan_of(session, version)
+    return {
+        **columns_of(version),
+        "horizon": plan.horizon,
+        "periods": service.version_periods(session, version.id).keys,
+        "lines": service.lines_of(session, version.id),
+    }
+
+
+def _uploaded() -> bytes:
+    """The raw request body, refused past the upload limit before and while it is read."""
+    limit = max_upload_bytes()
+    if request.content_length is not None and request.content_length > limit:
+        raise TooLarge(f"the file is larger than the {limit} byte limit", code="upload_too_large")
+    data = request.stream.read(limit + 1)
+    if len(data) > limit:
+        raise TooLarge(f"the file is larger than the {limit} byte limit", code="upload_too_large")
+    return data
+
+
+def _xlsx(name: str, data: bytes) -> Response:
+    return Response(
+        data,
+        mimetype=XLSX,
+        headers={"Content-Disposition": content_disposition(name), "Cache-Control": "no-store"},
+    )
 
 
 @blp.route("/categories")
@@ -144,6 +181,26 @@ def write_lines(data, version_id: int):
     return _version(service.write_lines(session, current_principal(), version_id, data["lines"]))
 
 
+@blp.route("/versions/<int:version_id>/xlsx")
+@blp.response(200, content_type=XLSX)
+def download_version(version_id: int):
+    """The version as an Excel template: protected headers, a row per category of the chart,
+    the amounts to fill in unlocked, quarter and year totals as formulas."""
+    return _xlsx(*plan_workbook.plan_workbook(tenant_db(), current_principal(), version_id))
+
+
+@blp.route("/versions/<int:version_id>/xlsx", methods=["PUT"])
+@blp.response(200, VersionDetailSchema)
+def upload_version(version_id: int):
+    """The draft's lines replaced by a filled-in template sent as the raw body: checked like
+    ``PUT …/lines``, every problem named by row and column, nothing written on any."""
+    session, principal = tenant_db(), current_principal()
+    # Refused before the body is read; no transaction stays open while it streams in.
+    service.draft_version(session, principal, version_id, lock=False)
+    session.commit()
+    return _version(plan_workbook.read_workbook(session, principal, version_id, _uploaded()))
+
+
 @blp.route("/versions/<int:version_id>/submit", methods=["POST"])
 @idempotent
 @blp.response(200, VersionDetailSchema)
@@ -177,15 +234,26 @@ def compare(version_id: int, other_id: int):
 def plan_vs_actual(query):
     """Plan, actual, variance and execution rate per category for the unit and its subtree
     ``depth`` levels down, each figure rolled up (R-BUD-4, R-BUD-5)."""
-    return figures.plan_vs_actual(
-        tenant_db(),
-        current_principal(),
-        query["unit_id"],
-        query["fiscal_year"],
-        versions=query["versions"],
-        months=(query["month_from"], query["month_to"]),
-        depth=query["depth"],
-    )
+    return figures.plan_vs_actual(tenant_db(), current_principal(), **_figures_asked(query))
+
+
+def _figures_asked(query):
+    return {
+        "unit_id": query["unit_id"],
+        "year": query["fiscal_year"],
+        "versions": query["versions"],
+        "months": (query["month_from"], query["month_to"]),
+        "depth": query["depth"],
+    }
+
+
+@blp.route("/figures.xlsx")
+@blp.arguments(FiguresQuerySchema, location="query")
+@blp.response(200, content_type=XLSX)
+def plan_vs_actual_xlsx(query):
+    """The figures of ``GET /figures`` for the same query, as an Excel workbook."""
+    session, principal = tenant_db(), current_principal()
+    return _xlsx(*figures_workbook.figures_workbook(session, principal, **_figures_asked(query)))
 
 
 @blp.route("/remaining")
@@ -202,14 +270,8 @@ def remaining(query):
 def import_ledger(query):
     """A CSV or xlsx of ledger actuals as the raw body: all rows in, or none and every problem
     listed by row and column."""
-    limit = max_upload_bytes()
-    if request.content_length is not None and request.content_length > limit:
-        raise TooLarge(f"the file is larger than the {limit} byte limit", code="upload_too_large")
-    data = request.stream.read(limit + 1)
-    if len(data) > limit:
-        raise TooLarge(f"the file is larger than the {limit} byte limit", code="upload_too_large")
     return ledger.import_ledger(
-        tenant_db(), current_principal(), filename=query["filename"], data=data
+        tenant_db(), current_principal(), filename=query["filename"], data=_uploaded()
     )
 
 

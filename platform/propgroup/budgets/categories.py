@@ -14,7 +14,7 @@ from propgroup.audit.service import record
 from propgroup.budgets.models import PLAN_KINDS, SIDES, ActualEntry, BudgetCategory, PlanLine
 from propgroup.errors import Conflict, Forbidden, InvalidInput, NotFound
 from propgroup.identity.authz import authorize, visible_units
-from propgroup.identity.principals import Principal
+from propgroup.identity.principals import SYSTEM, Principal
 from propgroup.org import service as org
 from propgroup.org.models import OrgUnit
 
@@ -114,6 +114,28 @@ def install_chart(session: Session, specs: Sequence[dict[str, Any]]) -> None:
         )
 
 
+def install_missing_chart(session: Session, specs: Sequence[dict[str, Any]]) -> bool:
+    """The template's chart for a group that has none (one provisioned before budgets); a
+    group with any category keeps its own. Whether it was installed."""
+    _lock_chart(session)
+    if not specs or session.scalar(select(BudgetCategory.id).limit(1)) is not None:
+        return False
+    install_chart(session, specs)
+    record(
+        session,
+        SYSTEM,
+        "budgets.chart_installed",
+        "budget_category",
+        after={"categories": [spec["code"] for spec in specs]},
+    )
+    return True
+
+
+def _lock_chart(session: Session) -> None:
+    # Codes are unique and a parent turns into a heading: one chart writer at a time.
+    session.execute(text("lock table budget_categories in share row exclusive mode"))
+
+
 def category_by_code(session: Session, code: str) -> BudgetCategory:
     category = session.scalar(select(BudgetCategory).where(BudgetCategory.code == code))
     if category is None:
@@ -151,8 +173,7 @@ def tree_order(path: ColumnElement[str]) -> ColumnElement[list[int]]:
 def create_category(session: Session, principal: Principal, **spec: Any) -> BudgetCategory:
     """A group admin extends the chart (a tenant migrated from before budgets starts empty)."""
     authorize(session, principal, "budgets:admin", org.get_root(session))
-    # Codes are unique and a parent turns into a heading: one chart writer at a time.
-    session.execute(text("lock table budget_categories in share row exclusive mode"))
+    _lock_chart(session)
     try:
         checked = CategorySpecSchema().load(spec)
     except ValidationError as exc:

@@ -77,7 +77,8 @@ def sent_versions(own_unit_id: int) -> Select:
 
 def planned(year: int, versions: str | Select, plan_kinds: Sequence[str] | None = None) -> Select:
     """(unit_id, category_id, month, amount) of the chosen versions of ``year``'s plans:
-    a version set by name, or a select of (id, plan_id)."""
+    a version set by name, or a select of (id, plan_id). Medium-term plans have no months
+    (their lines hold years), so they never count in a year's figures."""
     chosen = (versions if isinstance(versions, Select) else chosen_versions(versions)).subquery()
     query = (
         select(BudgetPlan.unit_id, PlanLine.category_id, PlanAmount.month, PlanAmount.amount)

@@ -9,7 +9,6 @@ import io
 from collections.abc import Iterator
 from typing import Any
 
-from openpyxl import load_workbook
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -17,6 +16,7 @@ from sqlalchemy.orm import Session
 from propgroup.audit.service import record
 from propgroup.budgets.models import ActualEntry, ActualImport, BudgetCategory
 from propgroup.budgets.periods import DIGITS, FISCAL_YEARS
+from propgroup.budgets.sheets import cell_text, is_xlsx, sheet_rows, typed_amount
 from propgroup.errors import Conflict, InvalidInput
 from propgroup.identity.authz import can
 from propgroup.identity.principals import Principal
@@ -36,15 +36,8 @@ MAX_ERRORS = 200  # enough to fix a file by; the count says how many there were
 
 
 def _rows_of(filename: str, data: bytes) -> Iterator[list[Any]]:
-    if data[:4] == b"PK\x03\x04":  # an xlsx is a zip
-        # openpyxl reads a sheet lazily and raises many kinds of error for a broken one.
-        try:
-            book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-            yield from (list(row) for row in book.worksheets[0].iter_rows(values_only=True))
-        except InvalidInput:
-            raise
-        except Exception as exc:
-            raise InvalidInput(f"{filename} is not a readable xlsx file", code="bad_file") from exc
+    if is_xlsx(data):
+        yield from sheet_rows(filename, data)
         return
     for encoding in ("utf-8-sig", "gb18030"):  # Excel in China saves CSV as GBK
         try:
@@ -110,10 +103,7 @@ def _checked_row(
 ) -> tuple[dict[str, Any], list[tuple[str, str]]]:
     def cell(name: str) -> str:
         index = columns[name]
-        value = cells[index] if index < len(cells) else None
-        if isinstance(value, float) and name != "amount":
-            value = int(value) if value.is_integer() else value
-        return "" if value is None else str(value).strip()
+        return cell_text(cells[index] if index < len(cells) else None)
 
     problems, row = [], {}
     category = lookup.categories.get(cell("category"))
@@ -128,7 +118,7 @@ def _checked_row(
     if not (DIGITS.fullmatch(month) and 1 <= int(month) <= 12):
         problems.append(("month", f"{month!r} is not a month (1-12)"))
     raw_amount = cells[columns["amount"]] if columns["amount"] < len(cells) else None
-    amount = amount_problem(_typed_amount(raw_amount), signed=True)
+    amount = amount_problem(typed_amount(raw_amount), signed=True)
     if isinstance(amount, str):
         problems.append(("amount", f"the amount {amount}"))
     if not problems:
@@ -140,14 +130,6 @@ def _checked_row(
             "amount": amount,
         }
     return row, problems
-
-
-def _typed_amount(value: object) -> str:
-    """A cell's amount as text: a spreadsheet's float is rounded to the cent it stands for
-    (0.1 + 0.2 is stored as 0.30000000000000004), unless it is really finer than a cent."""
-    if isinstance(value, float) and abs(value - round(value, 2)) < 1e-9:
-        return f"{value:.2f}"
-    return "" if value is None else str(value).replace(",", "")
 
 
 def import_ledger(

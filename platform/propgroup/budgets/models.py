@@ -35,6 +35,9 @@ VERSION_STATUSES = ("draft", "submitted", "approved", "locked", "superseded")
 IN_FORCE = ("approved", "locked")
 OPEN = ("draft", "submitted")  # one at a time per plan: the version being worked on
 SENT = ("submitted", "approved", "locked")  # what a unit has put before the level above
+# R-BUD-1: a year's plan in months (年度计划), or a 3-year plan in years (中期计划).
+HORIZONS = {"annual": "年度计划", "medium_term": "中期计划"}
+MEDIUM_TERM_YEARS = 3
 
 
 class BudgetCategory(TenantBase):
@@ -63,12 +66,17 @@ class BudgetCategory(TenantBase):
 
 
 class BudgetPlan(TenantBase):
-    """One unit's plan of one kind for one fiscal year; its content lives in versions."""
+    """One unit's plan of one kind for one fiscal year; its content lives in versions.
+
+    A medium-term plan (``horizon`` medium_term) covers ``fiscal_year`` and the two years after
+    it, one amount per year (budget_plan_year_amounts); an annual plan has months.
+    """
 
     __tablename__ = "budget_plans"
     __table_args__ = (
-        UniqueConstraint("unit_id", "fiscal_year", "plan_kind"),
+        UniqueConstraint("unit_id", "fiscal_year", "plan_kind", "horizon"),
         CheckConstraint("plan_kind in ('profit', 'fund', 'expense')", name="plan_kind"),
+        CheckConstraint("horizon in ('annual', 'medium_term')", name="horizon"),
         CheckConstraint(
             f"fiscal_year between {FISCAL_YEARS[0]} and {FISCAL_YEARS[1]}", name="fiscal_year"
         ),
@@ -78,6 +86,9 @@ class BudgetPlan(TenantBase):
     unit_id: Mapped[int] = mapped_column(ForeignKey("org_units.id"), index=True)
     fiscal_year: Mapped[int] = mapped_column(Integer)
     plan_kind: Mapped[str] = mapped_column(String(16))
+    horizon: Mapped[str] = mapped_column(
+        String(16), default="annual", server_default=text("'annual'")
+    )
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
@@ -153,6 +164,21 @@ class PlanAmount(TenantBase):
         ForeignKey("budget_plan_lines.id", ondelete="CASCADE"), primary_key=True
     )
     month: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    amount: Mapped[Decimal] = mapped_column(MONEY)
+
+
+class PlanYearAmount(TenantBase):
+    """One year of a medium-term plan's line. Its total is a sum of these, never stored."""
+
+    __tablename__ = "budget_plan_year_amounts"
+    __table_args__ = (
+        CheckConstraint(f"year between {FISCAL_YEARS[0]} and {FISCAL_YEARS[1]}", name="year"),
+    )
+
+    line_id: Mapped[int] = mapped_column(
+        ForeignKey("budget_plan_lines.id", ondelete="CASCADE"), primary_key=True
+    )
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
     amount: Mapped[Decimal] = mapped_column(MONEY)
 
 

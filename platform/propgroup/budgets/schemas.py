@@ -9,7 +9,7 @@ from marshmallow import ValidationError, fields, validate, validates_schema
 
 from propgroup.api.schema import Schema
 from propgroup.budgets.figures import VERSION_SETS
-from propgroup.budgets.models import PLAN_KINDS, VERSION_STATUSES
+from propgroup.budgets.models import HORIZONS, PLAN_KINDS, VERSION_STATUSES
 from propgroup.budgets.periods import FISCAL_YEARS
 
 MONEY = fields.Decimal(as_string=True)
@@ -68,14 +68,17 @@ class TargetSchema(Schema):
 
 class PlanInSchema(Schema):
     unit_id = fields.Integer(required=True, strict=True, validate=ID)
+    # A medium-term plan's first year; the service checks its last one.
     fiscal_year = fields.Integer(required=True, strict=True, validate=YEAR)
     plan_kind = fields.String(required=True, validate=validate.OneOf(list(PLAN_KINDS)))
+    horizon = fields.String(load_default="annual", validate=validate.OneOf(list(HORIZONS)))
 
 
 class PlanQuerySchema(Schema):
     unit_id = fields.Integer(validate=ID)
     fiscal_year = fields.Integer(validate=YEAR)
     plan_kind = fields.String(validate=validate.OneOf(list(PLAN_KINDS)))
+    horizon = fields.String(validate=validate.OneOf(list(HORIZONS)))
 
 
 class VersionSchema(Schema):
@@ -97,6 +100,7 @@ class PlanSchema(Schema):
     unit_id = fields.Integer()
     fiscal_year = fields.Integer()
     plan_kind = fields.String()
+    horizon = fields.String()
     created_at = fields.DateTime()
 
 
@@ -110,18 +114,21 @@ class PlanLineSchema(Schema):
     owner_department = fields.String(allow_none=True)
     owner_login = fields.String(allow_none=True)
     note = fields.String(allow_none=True)
-    amounts = fields.List(MONEY)
-    quarters = fields.List(MONEY)
+    amounts = fields.List(MONEY)  # one per period of the version
+    quarters = fields.List(MONEY, allow_none=True)  # none in a medium-term plan
     total = MONEY
 
 
 class VersionDetailSchema(VersionSchema):
+    horizon = fields.String()
+    periods = fields.List(fields.Integer())  # months 1-12, or a medium-term plan's years
     lines = fields.List(fields.Nested(PlanLineSchema))
 
 
 class PlanLineInSchema(Schema):
     category = fields.String(required=True)
-    # Twelve monthly amounts, or {month: amount}; the service checks every value.
+    # An amount per period (12 months, or a medium-term plan's 3 years) as a list, or
+    # {month or year: amount}; the service checks every value.
     amounts = fields.Raw(required=True)
     owner_department = fields.String(load_default=None)
     owner_login = fields.String(load_default=None)

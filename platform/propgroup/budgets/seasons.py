@@ -155,8 +155,9 @@ def budgeted_surplus(session: Session, unit: OrgUnit, fiscal_year: int) -> Decim
 
 
 def check_profit(session: Session, unit: OrgUnit, plan: BudgetPlan, version: PlanVersion) -> None:
-    """Refuse a profit or expense plan whose surplus strays from the reported profit."""
-    if plan.plan_kind not in SURPLUS_KINDS:
+    """Refuse a profit or expense plan whose surplus strays from the reported profit (a
+    year's figure: medium-term plans are not checked against it)."""
+    if plan.plan_kind not in SURPLUS_KINDS or plan.horizon != "annual":
         return
     season = season_of(session, plan.fiscal_year)
     target = session.scalar(
@@ -183,9 +184,14 @@ def check_profit(session: Session, unit: OrgUnit, plan: BudgetPlan, version: Pla
         )
 
 
+def _submitted(kinds: dict[str, set[str]]) -> list[str]:
+    return sorted(kind for kind, statuses in kinds.items() if statuses - {"draft"})
+
+
 def progress(session: Session, principal: Principal, fiscal_year: int) -> dict[str, Any]:
     """Every planning unit in the reader's view: which plans it has submitted, which are in
-    force, and whether it is late (nothing submitted by the deadline)."""
+    force, and whether it is late (nothing submitted by the deadline); its medium-term plans
+    starting in the year are listed apart (``medium_term_submitted``)."""
     season = season_of(session, fiscal_year)
     units = session.scalars(
         select(OrgUnit)
@@ -197,17 +203,17 @@ def progress(session: Session, principal: Principal, fiscal_year: int) -> dict[s
         .order_by(tree_order(OrgUnit.path))
     ).all()
     sent = session.execute(
-        select(BudgetPlan.unit_id, BudgetPlan.plan_kind, PlanVersion.status)
+        select(BudgetPlan.unit_id, BudgetPlan.horizon, BudgetPlan.plan_kind, PlanVersion.status)
         .join(PlanVersion, PlanVersion.plan_id == BudgetPlan.id)
         .where(BudgetPlan.fiscal_year == fiscal_year)
     ).all()
-    by_unit: dict[int, dict[str, set[str]]] = {}
-    for unit_id, kind, status in sent:
-        by_unit.setdefault(unit_id, {}).setdefault(kind, set()).add(status)
+    by_unit: dict[tuple[int, str], dict[str, set[str]]] = {}
+    for unit_id, horizon, kind, status in sent:
+        by_unit.setdefault((unit_id, horizon), {}).setdefault(kind, set()).add(status)
     rows = []
     for unit in units:
-        kinds = by_unit.get(unit.id, {})
-        submitted = sorted(k for k, s in kinds.items() if s - {"draft"})
+        kinds = by_unit.get((unit.id, "annual"), {})
+        submitted = _submitted(kinds)
         rows.append(
             {
                 "unit": unit.code,
@@ -216,6 +222,7 @@ def progress(session: Session, principal: Principal, fiscal_year: int) -> dict[s
                 "submitted": submitted,
                 "approved": sorted(k for k, s in kinds.items() if s & set(IN_FORCE)),
                 "late": not submitted and today(session) > season.deadline,
+                "medium_term_submitted": _submitted(by_unit.get((unit.id, "medium_term"), {})),
             }
         )
     return {

@@ -1,13 +1,15 @@
 """Plans and their versions (R-BUD-1…3): compile, revise, send to the level above, lock.
 
-A plan is a unit's plan of one kind for one fiscal year. Its content lives in versions: one is
-open for editing at a time, one is in force, earlier ones stay readable for comparison.
+A plan is a unit's plan of one kind for one fiscal year, in months, or for three years from it
+in years (a medium-term plan). Its content lives in versions: one is open for editing at a
+time, one is in force, earlier ones stay readable for comparison.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from sqlalchemy import Select, func, insert, literal, select
@@ -19,17 +21,20 @@ from propgroup.approvals.models import ApprovalRequest
 from propgroup.audit.service import record
 from propgroup.budgets import seasons
 from propgroup.budgets.categories import leaf_by_code, tree_order
+from propgroup.budgets.horizons import Periods, periods_of, years_of
 from propgroup.budgets.models import (
+    HORIZONS,
     IN_FORCE,
+    MEDIUM_TERM_YEARS,
     OPEN,
     PLAN_KINDS,
     BudgetCategory,
     BudgetPlan,
-    PlanAmount,
     PlanLine,
     PlanVersion,
 )
-from propgroup.budgets.periods import DIGITS, MONTHS, check_year
+from propgroup.budgets.periods import DIGITS, check_year
+from propgroup.budgets.sheets import UNWRITABLE
 from propgroup.db import BIGINT_MAX
 from propgroup.errors import Conflict, InvalidInput, NotFound
 from propgroup.identity.authz import authorize, visible_units
@@ -40,6 +45,15 @@ from propgroup.org import service as org
 from propgroup.org.models import OrgUnit
 
 PLANNING_UNIT_KINDS = ("hq", "region", "branch")
+NOTE_LENGTH = 500
+ZERO = Decimal("0.00")
+# Where a problem of a line is reported: (index of the line, its field) → the name in the
+# errors, "lines[3].amounts.5" for the API, the row and column of a spreadsheet cell for a file.
+Place = Callable[[int, str], str]
+
+
+def line_field(index: int, field: str) -> str:
+    return f"lines[{index}].{field}"
 
 
 # --- reading ----------------------------------------------------------------------------
@@ -85,24 +99,46 @@ def versions_of(session: Session, plan: BudgetPlan) -> Sequence[PlanVersion]:
     ).all()
 
 
+def plan_of(session: Session, version: PlanVersion) -> BudgetPlan:
+    return session.get(BudgetPlan, version.plan_id)
+
+
+def version_periods(session: Session, version_id: int) -> Periods:
+    """The months, or the years of a medium-term plan, that the version's lines have."""
+    return periods_of(plan_of(session, _version(session, version_id)))
+
+
 def lines_of(session: Session, version_id: int) -> list[dict[str, Any]]:
-    """A version's lines in chart order, each with its twelve months (missing months are 0)."""
+    """A version's lines in chart order, each with an amount per period (missing ones are 0):
+    twelve months and their quarters, or the years of a medium-term plan."""
+    periods = version_periods(session, version_id)
     rows = session.execute(
         select(PlanLine, BudgetCategory.code, BudgetCategory.name)
         .join(BudgetCategory, BudgetCategory.id == PlanLine.category_id)
         .where(PlanLine.version_id == version_id)
         .order_by(tree_order(BudgetCategory.path))
     ).all()
-    months: dict[int, dict[int, Decimal]] = {line.id: {} for line, _, _ in rows}
-    for amount in session.scalars(select(PlanAmount).where(PlanAmount.line_id.in_(list(months)))):
-        months[amount.line_id][amount.month] = amount.amount
-    return [_line_view(session, line, code, name, months[line.id]) for line, code, name in rows]
+    amounts: dict[int, dict[int, Decimal]] = {line.id: {} for line, _, _ in rows}
+    table = periods.table
+    for line_id, period, amount in session.execute(
+        select(table.line_id, periods.column, table.amount).where(table.line_id.in_(list(amounts)))
+    ):
+        amounts[line_id][period] = amount
+    return [
+        _line_view(session, periods, line, code, name, amounts[line.id])
+        for line, code, name in rows
+    ]
 
 
 def _line_view(
-    session: Session, line: PlanLine, code: str, name: str, months: dict[int, Decimal]
+    session: Session,
+    periods: Periods,
+    line: PlanLine,
+    code: str,
+    name: str,
+    by_period: dict[int, Decimal],
 ) -> dict[str, Any]:
-    amounts = [months.get(month, Decimal("0.00")) for month in MONTHS]
+    amounts = [by_period.get(period, ZERO) for period in periods.keys]
     return {
         "category": code,
         "name": name,
@@ -112,8 +148,10 @@ def _line_view(
         "owner_login": session.get(User, line.owner_user_id).login if line.owner_user_id else None,
         "note": line.note,
         "amounts": amounts,
-        "quarters": [sum(amounts[q * 3 : q * 3 + 3], Decimal("0.00")) for q in range(4)],
-        "total": sum(amounts, Decimal("0.00")),
+        "quarters": [sum(amounts[q * 3 : q * 3 + 3], ZERO) for q in range(4)]
+        if periods.monthly
+        else None,
+        "total": sum(amounts, ZERO),
     }
 
 
@@ -127,7 +165,8 @@ def compare_versions(
         raise InvalidInput("only versions of one plan are compared", code="different_plans")
     before = {line["category"]: line for line in lines_of(session, version.id)}
     after = {line["category"]: line for line in lines_of(session, other.id)}
-    absent = {"amounts": [Decimal("0.00")] * 12, "owner_department": None, "owner_login": None}
+    periods = version_periods(session, version.id)
+    absent = {"amounts": [ZERO] * len(periods.keys), "owner_department": None, "owner_login": None}
     changes = []
     for code in sorted(before.keys() | after.keys()):
         old, new = before.get(code, absent), after.get(code, absent)
@@ -155,6 +194,7 @@ def visible_plans(
     unit_id: int | None = None,
     fiscal_year: int | None = None,
     plan_kind: str | None = None,
+    horizon: str | None = None,
 ) -> Select:
     """Plans of the units the principal may read, optionally of one unit's subtree."""
     query = (
@@ -169,7 +209,11 @@ def visible_plans(
         query = query.where(BudgetPlan.fiscal_year == fiscal_year)
     if plan_kind is not None:
         query = query.where(BudgetPlan.plan_kind == plan_kind)
-    return query.order_by(BudgetPlan.fiscal_year.desc(), OrgUnit.path, BudgetPlan.plan_kind)
+    if horizon is not None:
+        query = query.where(BudgetPlan.horizon == horizon)
+    return query.order_by(
+        BudgetPlan.fiscal_year.desc(), OrgUnit.path, BudgetPlan.plan_kind, BudgetPlan.horizon
+    )
 
 
 # --- compiling ----------------------------------------------------------------------------
@@ -187,22 +231,37 @@ def _planning_unit(session: Session, principal: Principal, unit_id: int) -> OrgU
 
 
 def open_plan(
-    session: Session, principal: Principal, *, unit_id: int, fiscal_year: int, plan_kind: str
+    session: Session,
+    principal: Principal,
+    *,
+    unit_id: int,
+    fiscal_year: int,
+    plan_kind: str,
+    horizon: str = "annual",
 ) -> PlanVersion:
-    """A unit's plan of a kind for a year, with its first version as an empty draft."""
+    """A unit's plan of a kind for a year (or, medium-term, for three years from it), with its
+    first version as an empty draft."""
     if plan_kind not in PLAN_KINDS:
         raise InvalidInput(f"plan kind is one of {list(PLAN_KINDS)}", code="bad_plan_kind")
+    if horizon not in HORIZONS:
+        raise InvalidInput(f"horizon is one of {list(HORIZONS)}", code="bad_horizon")
     check_year(fiscal_year)
+    if horizon == "medium_term":
+        check_year(fiscal_year + MEDIUM_TERM_YEARS - 1)
     unit = _planning_unit(session, principal, unit_id)
     plan = BudgetPlan(
-        unit_id=unit.id, fiscal_year=fiscal_year, plan_kind=plan_kind, created_by=principal.id
+        unit_id=unit.id,
+        fiscal_year=fiscal_year,
+        plan_kind=plan_kind,
+        horizon=horizon,
+        created_by=principal.id,
     )
     try:
         with session.begin_nested():  # a concurrent open of the same plan loses here, cleanly
             session.add(plan)
     except IntegrityError as exc:
         raise Conflict(
-            f"{unit.code} has its {fiscal_year} {plan_kind} plan already: revise it",
+            f"{unit.code} has its {years_of(plan)} {plan_kind} plan ({horizon}) already: revise it",
             code="plan_exists",
         ) from exc
     version = PlanVersion(plan_id=plan.id, number=1, status="draft", created_by=principal.id)
@@ -214,7 +273,7 @@ def open_plan(
         "budgets.plan_opened",
         "budget_plan",
         plan.id,
-        after={"unit": unit.code, "year": fiscal_year, "kind": plan_kind},
+        after={"unit": unit.code, "year": fiscal_year, "kind": plan_kind, "horizon": horizon},
     )
     return version
 
@@ -244,7 +303,7 @@ def revise_plan(
     )
     session.add(version)
     session.flush()
-    _copy_lines(session, base.id, version.id)
+    _copy_lines(session, periods_of(plan), base.id, version.id)
     record(
         session,
         principal,
@@ -256,8 +315,8 @@ def revise_plan(
     return version
 
 
-def _copy_lines(session: Session, source_id: int, target_id: int) -> None:
-    # Two set-based copies: lines, then their months matched by category (unique per version).
+def _copy_lines(session: Session, periods: Periods, source_id: int, target_id: int) -> None:
+    # Two set-based copies: lines, then their amounts matched by category (unique per version).
     session.execute(
         insert(PlanLine).from_select(
             ["version_id", "category_id", "owner_unit_id", "owner_user_id", "note"],
@@ -271,11 +330,12 @@ def _copy_lines(session: Session, source_id: int, target_id: int) -> None:
         )
     )
     old, new = PlanLine.__table__.alias("old"), PlanLine.__table__.alias("new")
+    table = periods.table
     session.execute(
-        insert(PlanAmount).from_select(
-            ["line_id", "month", "amount"],
-            select(new.c.id, PlanAmount.month, PlanAmount.amount)
-            .join(old, old.c.id == PlanAmount.line_id)
+        insert(table).from_select(
+            ["line_id", periods.column.key, "amount"],
+            select(new.c.id, periods.column, table.amount)
+            .join(old, old.c.id == table.line_id)
             .join(new, new.c.category_id == old.c.category_id)
             .where(old.c.version_id == source_id, new.c.version_id == target_id),
         )
@@ -283,17 +343,21 @@ def _copy_lines(session: Session, source_id: int, target_id: int) -> None:
 
 
 def _locked_version(
-    session: Session, principal: Principal, version_id: int, action: str
+    session: Session, principal: Principal, version_id: int, action: str, *, lock: bool = True
 ) -> tuple[PlanVersion, BudgetPlan, OrgUnit]:
-    version = _version(session, version_id, lock=True)
+    version = _version(session, version_id, lock=lock)
     plan, unit = _plan_and_unit(session, principal, version.plan_id, action)
     return version, plan, unit
 
 
-def _draft(
-    session: Session, principal: Principal, version_id: int
+def draft_version(
+    session: Session, principal: Principal, version_id: int, *, lock: bool = True
 ) -> tuple[PlanVersion, BudgetPlan, OrgUnit]:
-    version, plan, unit = _locked_version(session, principal, version_id, "budgets:write")
+    """The version (locked for editing) if the principal may write it and it is a draft;
+    ``lock=False`` only asks, as before an upload that takes its time."""
+    version, plan, unit = _locked_version(
+        session, principal, version_id, "budgets:write", lock=lock
+    )
     if version.status != "draft":
         raise Conflict(
             f"version {version.number} is {version.status}: only a draft is edited; "
@@ -305,24 +369,31 @@ def _draft(
 
 
 def write_lines(
-    session: Session, principal: Principal, version_id: int, lines: Sequence[dict[str, Any]]
+    session: Session,
+    principal: Principal,
+    version_id: int,
+    lines: Sequence[dict[str, Any]],
+    *,
+    place: Place = line_field,
 ) -> PlanVersion:
-    """Replace a draft's lines. Every line is checked first; one bad value writes nothing."""
-    version, plan, unit = _draft(session, principal, version_id)
-    checked = _checked_lines(session, plan, unit, lines)
-    before = _totals(session, version.id)
+    """Replace a draft's lines. Every line is checked first; one bad value writes nothing.
+    ``place`` names where each problem is (a spreadsheet names row and column)."""
+    version, plan, unit = draft_version(session, principal, version_id)
+    periods = periods_of(plan)
+    checked = _checked_lines(session, plan, unit, lines, periods, place)
+    before = _totals(session, periods, version.id)
     session.execute(PlanLine.__table__.delete().where(PlanLine.version_id == version.id))
     for line, _ in checked:
         line.version_id = version.id
         session.add(line)
     session.flush()
     amounts = [
-        {"line_id": line.id, "month": month, "amount": amount}
-        for line, months in checked
-        for month, amount in months.items()
+        periods.row(line.id, period, amount)
+        for line, by_period in checked
+        for period, amount in by_period.items()
     ]
     if amounts:
-        session.execute(insert(PlanAmount), amounts)
+        session.execute(insert(periods.table), amounts)
     record(
         session,
         principal,
@@ -330,17 +401,19 @@ def write_lines(
         "budget_plan_version",
         version.id,
         before=before,
-        after=_totals(session, version.id),
+        after=_totals(session, periods, version.id),
     )
     return version
 
 
-def _totals(session: Session, version_id: int) -> dict[str, str]:
-    """Each category's annual figure: what an audit event keeps of a version's content."""
+def _totals(session: Session, periods: Periods, version_id: int) -> dict[str, str]:
+    """Each category's total (its year, or a medium-term plan's years): what an audit event
+    keeps of a version's content."""
+    table = periods.table
     rows = session.execute(
-        select(BudgetCategory.code, func.coalesce(func.sum(PlanAmount.amount), 0))
+        select(BudgetCategory.code, func.coalesce(func.sum(table.amount), 0))
         .join(PlanLine, PlanLine.category_id == BudgetCategory.id)
-        .outerjoin(PlanAmount, PlanAmount.line_id == PlanLine.id)
+        .outerjoin(table, table.line_id == PlanLine.id)
         .where(PlanLine.version_id == version_id)
         .group_by(BudgetCategory.code)
     ).all()
@@ -367,76 +440,106 @@ class _Problems:
 
 
 def _checked_lines(
-    session: Session, plan: BudgetPlan, unit: OrgUnit, lines: Sequence[dict[str, Any]]
+    session: Session,
+    plan: BudgetPlan,
+    unit: OrgUnit,
+    lines: Sequence[dict[str, Any]],
+    periods: Periods,
+    place: Place,
 ) -> list[tuple[PlanLine, dict[int, Decimal]]]:
     problems, seen, checked = _Problems(), set(), []
     for index, spec in enumerate(lines):
-        where = f"lines[{index}]"
+        where = partial(place, index)
         category = _line_category(session, plan, spec.get("category"), where, problems)
         if category is not None and category.id in seen:
-            problems.add(f"{where}.category", f"{category.code} is planned twice")
-        amounts = _line_amounts(spec.get("amounts"), where, problems)
+            problems.add(where("category"), f"{category.code} is planned twice")
+        amounts = _line_amounts(spec.get("amounts"), periods, where, problems)
         owner_unit, owner_user = _line_owner(session, unit, spec, where, problems)
+        note = _line_note(spec.get("note"), where, problems)
         if category is not None:
             seen.add(category.id)
             line = PlanLine(
                 category_id=category.id,
                 owner_unit_id=owner_unit,
                 owner_user_id=owner_user,
-                note=spec.get("note"),
+                note=note,
             )
             checked.append((line, amounts))
     problems.raise_any("the plan's lines were refused")
     return checked
 
 
+def _line_note(note: object, where: Callable[[str], str], problems: _Problems) -> str | None:
+    """A note as a spreadsheet gives it back: line breaks as \\n, no control characters."""
+    if not note:
+        return None
+    note = str(note).replace("\r\n", "\n").replace("\r", "\n")
+    if len(note) > NOTE_LENGTH:
+        problems.add(where("note"), f"a note holds at most {NOTE_LENGTH} characters")
+    elif UNWRITABLE.search(note):
+        problems.add(where("note"), "a note holds no control characters")
+    return note
+
+
 def _line_category(
-    session: Session, plan: BudgetPlan, code: object, where: str, problems: _Problems
+    session: Session,
+    plan: BudgetPlan,
+    code: object,
+    where: Callable[[str], str],
+    problems: _Problems,
 ) -> BudgetCategory | None:
     try:
         category = leaf_by_code(session, str(code))
     except (NotFound, InvalidInput) as exc:
-        problems.add(f"{where}.category", exc.message)
+        problems.add(where("category"), exc.message)
         return None
     if category.plan_kind != plan.plan_kind:
-        problems.add(
-            f"{where}.category", f"{category.code} belongs to the {category.plan_kind} plan"
-        )
+        problems.add(where("category"), f"{category.code} belongs to the {category.plan_kind} plan")
         return None
     return category
 
 
-def _line_amounts(raw: object, where: str, problems: _Problems) -> dict[int, Decimal]:
-    """Twelve months as a list, or some of them as {month: amount}; blanks are left out."""
+def _line_amounts(
+    raw: object, periods: Periods, where: Callable[[str], str], problems: _Problems
+) -> dict[int, Decimal]:
+    """An amount per period as a list, or some of them as {period: amount} (months 1-12, or
+    the years of a medium-term plan); blanks are left out."""
+    count, unit = len(periods.keys), periods.unit
     if isinstance(raw, list | tuple):
-        if len(raw) != 12:
-            problems.add(f"{where}.amounts", "a year has 12 months")
+        if len(raw) != count:
+            problems.add(where("amounts"), f"give {count} amounts, one per {unit}")
             return {}
-        raw = dict(zip(MONTHS, raw, strict=True))
+        raw = dict(zip(periods.keys, raw, strict=True))
     if not isinstance(raw, dict):
-        problems.add(f"{where}.amounts", "give 12 monthly amounts")
+        problems.add(where("amounts"), f"give {count} amounts, one per {unit}")
         return {}
     amounts = {}
     for key, value in raw.items():
-        month = int(key) if DIGITS.fullmatch(str(key)) else 0
-        if month not in MONTHS:
-            problems.add(f"{where}.amounts.{key}", "a month is 1 to 12")
+        period = int(key) if DIGITS.fullmatch(str(key)) else 0
+        if period not in periods.keys:
+            problems.add(
+                where(f"amounts.{key}"), f"a {unit} is {periods.keys[0]} to {periods.keys[-1]}"
+            )
         elif value not in (None, ""):
             checked = amount_problem(value, allow_zero=True)
             if isinstance(checked, str):
-                problems.add(f"{where}.amounts.{month}", f"the amount {checked}")
+                problems.add(where(f"amounts.{period}"), f"the amount {checked}")
             else:
-                amounts[month] = checked
+                amounts[period] = checked
     return amounts
 
 
 def _line_owner(
-    session: Session, unit: OrgUnit, spec: dict[str, Any], where: str, problems: _Problems
+    session: Session,
+    unit: OrgUnit,
+    spec: dict[str, Any],
+    where: Callable[[str], str],
+    problems: _Problems,
 ) -> tuple[int | None, int | None]:
     """R-BUD-3: a department of the plan's unit, or a person, answers for the line."""
     department, login = spec.get("owner_department"), spec.get("owner_login")
     if department and login:
-        problems.add(f"{where}.owner_department", "a line has one owner: a department or a person")
+        problems.add(where("owner_department"), "a line has one owner: a department or a person")
         return None, None
     if department:
         owner = session.scalar(
@@ -447,9 +550,7 @@ def _line_owner(
             )
         )
         if owner is None:
-            problems.add(
-                f"{where}.owner_department", f"{department} is no department of {unit.code}"
-            )
+            problems.add(where("owner_department"), f"{department} is no department of {unit.code}")
         return owner, None
     if login:  # someone holding a role in the unit's subtree, not any user of the group
         owner = session.scalar(
@@ -460,7 +561,7 @@ def _line_owner(
             .limit(1)
         )
         if owner is None:
-            problems.add(f"{where}.owner_login", f"{login} holds no role at {unit.code}")
+            problems.add(where("owner_login"), f"{login} holds no role at {unit.code}")
         return None, owner
     return None, None
 
@@ -470,13 +571,14 @@ def _line_owner(
 
 def submit_version(session: Session, principal: Principal, version_id: int) -> PlanVersion:
     """Send a draft to the level above through the approvals engine (R-BUD-2, §7.2)."""
-    version, plan, unit = _draft(session, principal, version_id)
+    version, plan, unit = draft_version(session, principal, version_id)
     seasons.check_open(session, plan.fiscal_year)
     lines = lines_of(session, version.id)
     _check_complete(lines)
     seasons.check_profit(session, unit, plan, version)
-    request_lines = _request_lines(session, lines)
-    title = f"{plan.fiscal_year} {PLAN_KINDS[plan.plan_kind]} v{version.number} · {unit.name}"[:200]
+    request_lines = _request_lines(session, periods_of(plan), lines)
+    kind = PLAN_KINDS[plan.plan_kind] if plan.horizon == "annual" else HORIZONS[plan.horizon]
+    title = f"{years_of(plan)} {kind} v{version.number} · {unit.name}"[:200]
     request = (
         session.get(ApprovalRequest, version.approval_request_id)
         if version.approval_request_id
@@ -530,17 +632,29 @@ def _check_complete(lines: Sequence[dict[str, Any]]) -> None:
     problems.raise_any("the plan is not ready to submit")
 
 
-def _request_lines(session: Session, lines: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-    """What the approvers sign: the annual figure of each top category."""
+def _request_lines(
+    session: Session, periods: Periods, lines: Sequence[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """What the approvers sign: the annual figure of each top category, year by year for a
+    medium-term plan."""
     chart = {c.code: c for c in session.scalars(select(BudgetCategory))}
     by_id = {c.id: c for c in chart.values()}
-    tops: dict[str, Decimal] = {}
+    tops: dict[tuple[str, str], Decimal] = {}
     for line in lines:
         top = by_id[int(chart[line["category"]].path.strip("/").split("/")[0])]
-        tops[top.code] = tops.get(top.code, Decimal("0.00")) + line["total"]
+        figures = (
+            [("", line["total"])]
+            if periods.monthly
+            else [
+                (f" {year}", amount)
+                for year, amount in zip(periods.keys, line["amounts"], strict=True)
+            ]
+        )
+        for year, amount in figures:
+            tops[(top.code, year)] = tops.get((top.code, year), ZERO) + amount
     return [
-        {"category": code, "description": chart[code].name, "amount": total}
-        for code, total in tops.items()
+        {"category": code, "description": chart[code].name + year, "amount": total}
+        for (code, year), total in tops.items()
         if total > 0
     ]
 

@@ -93,6 +93,8 @@ def migrate(jobs: int) -> None:
     def report(outcome: MigrationOutcome) -> None:
         if not outcome.ok:
             click.echo(f"FAILED {outcome.slug}: {outcome.error}", err=True)
+        for note in outcome.notes:
+            click.echo(f"{outcome.slug}: {note}")
 
     result = migrate_tenants(
         engine.url.render_as_string(hide_password=False), jobs=jobs, on_outcome=report

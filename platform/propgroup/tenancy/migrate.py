@@ -103,6 +103,7 @@ class MigrationOutcome:
     slug: str
     revision: str | None
     error: str | None = None
+    notes: tuple[str, ...] = ()  # template data the group was completed with
 
     @property
     def ok(self) -> bool:
@@ -117,11 +118,12 @@ class MigrationReport:
     at_head: int
 
 
-def tenants_behind(engine: Engine, head: str) -> list[tuple[str, str, str]]:
-    """(slug, schema, cell) of each tenant not recorded at head: one query for any number."""
+def tenants_behind(engine: Engine, head: str) -> list[tuple[str, str, str, str]]:
+    """(slug, schema, cell, template) of each tenant not recorded at head: one query for any
+    number."""
     with engine.connect() as connection:
         rows = connection.execute(
-            select(Tenant.slug, Tenant.schema_name, Tenant.cell_name)
+            select(Tenant.slug, Tenant.schema_name, Tenant.cell_name, Tenant.template)
             .where(Tenant.schema_revision.is_distinct_from(head))
             .order_by(Tenant.slug)
         )
@@ -145,14 +147,19 @@ def _init_worker(database_url: str, extra_locations: tuple[str, ...]) -> None:
     _worker["script"] = script_directory("tenant", extra_locations)
 
 
-def _migrate_one(slug: str, schema: str, cell: str) -> MigrationOutcome:
+def _migrate_one(slug: str, schema: str, cell: str, template: str) -> MigrationOutcome:
     from propgroup.tenancy.cells import cell_engine
+    from propgroup.tenancy.service import complete_tenant  # it builds on this module
 
     control: Engine = _worker["engine"]  # type: ignore[assignment]
     script: ScriptDirectory = _worker["script"]  # type: ignore[assignment]
     try:
         with cell_engine(control, cell).begin() as connection:
-            outcome = MigrationOutcome(slug, upgrade_tenant_schema(connection, schema, script))
+            revision = upgrade_tenant_schema(connection, schema, script)
+            # A group provisioned before a capability gets that capability's template data
+            # (budgets' chart and approval rules), in the upgrade's transaction.
+            notes = complete_tenant(connection, schema, template)
+            outcome = MigrationOutcome(slug, revision, notes=tuple(notes))
     except Exception as exc:
         outcome = MigrationOutcome(slug, None, f"{type(exc).__name__}: {exc}".strip()[:2000])
     _record(control, outcome)

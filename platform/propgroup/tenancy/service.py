@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from propgroup.approvals import service as approvals
 from propgroup.approvals.policy import stored_form
 from propgroup.audit.service import write_pending
-from propgroup.budgets.categories import install_chart
+from propgroup.budgets.categories import install_chart, install_missing_chart
 from propgroup.db import bind_tenant, tenant_session
 from propgroup.errors import Conflict, Forbidden, InvalidInput, NotFound
 from propgroup.identity import service as identity
@@ -28,6 +28,7 @@ from propgroup.tenancy.migrate import create_tenant_tables, schema_exists, scrip
 from propgroup.tenancy.models import Tenant
 from propgroup.tenancy.settings import store_settings, zone_named
 from propgroup.tenancy.slugs import schema_for
+from propgroup.tenancy.templates import template_named
 
 
 def template_ref(template: dict[str, Any]) -> str:
@@ -155,6 +156,32 @@ def load_group_data(
     # Provisioning commits on the connection, not through this session: write the audit now.
     write_pending(session)
     session.flush()
+
+
+def complete_tenant(connection: Connection, schema: str, reference: str) -> list[str]:
+    """After an upgrade, in its transaction: what the group lacks of its template (see
+    ``complete_group_data``), written as the tenant role. Notes on what was done, for the log."""
+    template = template_named(reference)
+    if template is None:
+        return [f"template {reference} is not in tenants/templates: nothing completed"]
+    with Session(bind=bind_tenant(connection, schema)) as session:
+        added = complete_group_data(session, template)
+        write_pending(session)  # the caller commits on the connection, not through the session
+        session.flush()
+    return [f"added {what} from {reference}" for what in added]
+
+
+def complete_group_data(session: Session, template: dict[str, Any]) -> list[str]:
+    """Template data a group provisioned before a capability existed has not got: the chart
+    of budget categories when it has none, approval rules for request types its policy never
+    had. Adds nothing the second time, nor over what the group has set up itself."""
+    added = []
+    if install_missing_chart(session, template["budgets"]["categories"]):
+        added.append("the chart of budget categories")
+    if template.get("approvals"):
+        types = approvals.adopt_request_types(session, template["approvals"])
+        added += [f"the {request_type} approval rules" for request_type in types]
+    return added
 
 
 def _parents_first(units: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import tomllib
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from marshmallow import Schema, ValidationError
 
+from propgroup.config import PROJECT_HOME
 from propgroup.errors import InvalidInput
 from propgroup.tenancy.schemas import GroupSchema, TemplateSchema
 
@@ -52,8 +54,27 @@ def _load_toml(path: Path, schema: Schema) -> dict[str, Any]:
         ) from exc
 
 
+TEMPLATES = PROJECT_HOME / "tenants" / "templates"
+
+
 def load_template(path: str | Path) -> dict[str, Any]:
     return _load_toml(Path(path), TemplateSchema())
+
+
+@lru_cache(maxsize=16)  # read once per process, not once per tenant a migration completes
+def template_named(reference: str, folder: Path = TEMPLATES) -> dict[str, Any] | None:
+    """The template a tenant records (``code@version``) from the templates folder, as it reads
+    today (a later version of the same code is the one to complete a group from). Shared: not
+    to be changed by the caller."""
+    code = reference.split("@")[0]
+    for path in sorted(folder.glob("*.toml")):
+        try:
+            info = tomllib.loads(path.read_text("utf-8")).get("template", {})
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+            continue  # another broken file does not stand in the way; the matching one is checked
+        if isinstance(info, dict) and info.get("code") == code:
+            return load_template(path)
+    return None
 
 
 def load_group(path: str | Path) -> dict[str, Any]:
