@@ -3,62 +3,11 @@ language switch, an htmx partial. Skipped, with the reason, when Chromium is not
 
 from __future__ import annotations
 
-import tempfile
-import threading
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-from werkzeug.serving import make_server
+from tests.portal.conftest import SCREENSHOTS
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-SCREENSHOTS = Path(tempfile.gettempdir()) / "propgroup-portal-screenshots"
 SUN = "sun.diqucaiwu"
-
-
-@pytest.fixture(scope="module")
-def live_server(control) -> Iterator[str]:
-    """The real app (create_app) on 127.0.0.1 and a free port, served from a thread."""
-    from propgroup.app import create_app
-
-    server = make_server("127.0.0.1", 0, create_app({"TESTING": True}), threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="portal-live-server", daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=5)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not CHROMIUM.exists():
-        reason = f"{CHROMIUM} is missing (apt-get install -y chromium); browser tests skipped"
-        print(reason)
-        pytest.skip(reason)
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(viewport={"width": 1280, "height": 860})
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    yield page
-    context.close()
 
 
 def _screenshot(page, name: str) -> Path:

@@ -13,7 +13,12 @@ from babel.messages.pofile import read_po
 from propgroup.portal.limits import storage_uri
 
 PORTAL = Path(__file__).resolve().parents[2] / "platform" / "propgroup" / "portal"
-IDENTITY_VIEWS = PORTAL.parent / "identity" / "views.py"
+# Page modules outside the portal package whose messages the pages show.
+PAGE_MODULES = [
+    PORTAL.parent / "identity" / "views.py",
+    *(PORTAL.parent / "approvals" / name for name in ("views.py", "forms.py", "email_views.py")),
+    *(PORTAL.parent / "budgets" / name for name in ("views.py", "forms.py")),
+]
 CATALOGS = {"zh_CN": PORTAL / "translations" / "zh_Hans_CN", "en": PORTAL / "translations" / "en"}
 METHODS = [("**/templates/**.html", "jinja2"), ("**.py", "python")]
 KEYWORDS = {"_": None, "_l": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None}
@@ -38,10 +43,11 @@ def _messages_in_code() -> set:
         PORTAL, METHODS, keywords=KEYWORDS
     ):
         found.add(message)
-    for _line, message, _comments, _context in extract_from_file(
-        "python", IDENTITY_VIEWS, keywords=KEYWORDS
-    ):
-        found.add(message)
+    for module in PAGE_MODULES:
+        for _line, message, _comments, _context in extract_from_file(
+            "python", module, keywords=KEYWORDS
+        ):
+            found.add(message)
     return found
 
 

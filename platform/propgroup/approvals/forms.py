@@ -6,14 +6,12 @@ in the reader's language; every business rule stays the service's.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 
 from propgroup import money
 from propgroup.approvals.models import (
@@ -24,10 +22,10 @@ from propgroup.approvals.models import (
 )
 from propgroup.approvals.policy import ALL_REQUEST_TYPES, REQUEST_TYPES
 from propgroup.approvals.words import amount_in_words
+from propgroup.portal.formatting import parse_amount
 
 LINE_ROWS = 5  # the paper form's fixed table; blank rows are ignored
 TITLE_MAX, PAYEE_MAX, CATEGORY_MAX, DESCRIPTION_MAX = 200, 200, 60, 500
-_SEPARATORS = re.compile(r"[,，\s]")
 
 
 @dataclass
@@ -92,21 +90,6 @@ class RequestForm:
     def refuse(self, message: str, *fields: str) -> None:
         self.errors.append(message)
         self.invalid.update(fields)
-
-
-_AMOUNT_PROBLEMS = {
-    money.NOT_A_NUMBER: _l("the amount is not a number"),
-    money.NOT_POSITIVE: _l("the amount must be more than 0"),
-    money.NEGATIVE: _l("the amount must be more than 0"),
-    money.TOO_LARGE: _l("the amount is too large"),
-    money.TOO_PRECISE: _l("the amount has more than 2 decimals (fen)"),
-}
-
-
-def parse_amount(raw: str, *, allow_zero: bool = False) -> Decimal | str:
-    """A positive amount with at most 2 decimals, else the reason in the reader's language."""
-    checked = money.amount_problem(_SEPARATORS.sub("", raw), allow_zero=allow_zero)
-    return str(_AMOUNT_PROBLEMS[checked]) if isinstance(checked, str) else checked
 
 
 def check_business(form: RequestForm) -> dict[str, Any]:

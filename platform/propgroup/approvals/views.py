@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from flask import (
@@ -46,12 +45,11 @@ from propgroup.approvals.policy import ALL_REQUEST_TYPES, REQUEST_TYPES, SUBJECT
 from propgroup.approvals.words import amount_in_words
 from propgroup.errors import DomainError, Forbidden, InvalidInput
 from propgroup.org import service as org
-from propgroup.portal.auth import login_required
+from propgroup.portal.auth import is_partial_request, login_required
 from propgroup.portal.errors import render_error
 from propgroup.storage.api import document_response
 from propgroup.storage.settings import configured_store, max_upload_bytes
 from propgroup.tenancy.middleware import tenant_db
-from propgroup.tenancy.settings import tenant_zone
 
 bp = Blueprint("approvals", __name__, url_prefix="/approvals")
 
@@ -96,15 +94,6 @@ def status_label(status: str) -> str:
     return str(STATUS_LABELS.get(status, status))
 
 
-def local_time(moment: datetime | None, shape: str = "%Y-%m-%d %H:%M") -> str:
-    """A stored instant as the group's wall clock shows it (the tenant's own zone)."""
-    return moment.astimezone(tenant_zone(tenant_db())).strftime(shape) if moment else ""
-
-
-def local_date(moment: datetime | None) -> str:
-    return local_time(moment, "%Y-%m-%d")
-
-
 @bp.context_processor
 def _helpers() -> dict[str, Any]:
     return {
@@ -112,8 +101,6 @@ def _helpers() -> dict[str, Any]:
         "status_label": status_label,
         "step_label": lambda key: str(STEP_LABELS.get(key, key)),
         "method_label": lambda method: str(METHOD_LABELS.get(method, method)),
-        "local_time": local_time,
-        "local_date": local_date,
         "signer": signer,
     }
 
@@ -225,16 +212,6 @@ def _count(session: Session, query) -> int:
     return session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
 
 
-def _partial() -> bool:
-    """An htmx swap (not a boosted link, not a history restore, which wants the whole page)."""
-    headers = request.headers
-    return bool(
-        headers.get("HX-Request")
-        and not headers.get("HX-Boosted")
-        and not headers.get("HX-History-Restore-Request")
-    )
-
-
 @bp.get("")
 @login_required
 def index():
@@ -261,7 +238,7 @@ def index():
         "statuses": STATUS_LABELS,
     }
     context.update(_rows(session, shown))
-    template = "approvals/_inbox.html" if _partial() else "approvals/inbox.html"
+    template = "approvals/_inbox.html" if is_partial_request() else "approvals/inbox.html"
     response = Response(render_template(template, **context))
     response.vary.add("HX-Request")
     return response

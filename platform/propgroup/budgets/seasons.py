@@ -231,3 +231,11 @@ def progress(session: Session, principal: Principal, fiscal_year: int) -> dict[s
         "open": season.closed_at is None,
         "units": rows,
     }
+
+
+def working_year(session: Session) -> int:
+    """The year planners work on: the newest open season's, else the current year."""
+    newest = session.scalar(
+        select(func.max(BudgetSeason.fiscal_year)).where(BudgetSeason.closed_at.is_(None))
+    )
+    return newest or today(session).year

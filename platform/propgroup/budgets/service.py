@@ -21,6 +21,7 @@ from propgroup.approvals.models import ApprovalRequest
 from propgroup.audit.service import record
 from propgroup.budgets import seasons
 from propgroup.budgets.categories import leaf_by_code, tree_order
+from propgroup.budgets.figures import chosen_versions
 from propgroup.budgets.horizons import Periods, periods_of, years_of
 from propgroup.budgets.models import (
     HORIZONS,
@@ -553,16 +554,10 @@ def _line_owner(
             problems.add(where("owner_department"), f"{department} is no department of {unit.code}")
         return owner, None
     if login:  # someone holding a role in the unit's subtree, not any user of the group
-        owner = session.scalar(
-            select(User.id)
-            .join(RoleAssignment, RoleAssignment.user_id == User.id)
-            .join(OrgUnit, OrgUnit.id == RoleAssignment.unit_id)
-            .where(User.login == login, User.active, OrgUnit.path.startswith(unit.path))
-            .limit(1)
-        )
+        owner = session.scalar(people_at(unit).where(User.login == login).limit(1))
         if owner is None:
             problems.add(where("owner_login"), f"{login} holds no role at {unit.code}")
-        return None, owner
+        return None, owner.id if owner else None
     return None, None
 
 
@@ -715,3 +710,65 @@ def lock_version(session: Session, principal: Principal, version_id: int) -> Pla
     session.flush()
     record(session, principal, "budgets.version_locked", "budget_plan_version", version.id)
     return version
+
+
+# --- what the portal lists ----------------------------------------------------------------
+
+
+def people_at(unit: OrgUnit) -> Select[tuple[User]]:
+    """Active people holding a role at ``unit`` or below it: who may answer for a line."""
+    return (
+        select(User)
+        .join(RoleAssignment, RoleAssignment.user_id == User.id)
+        .join(OrgUnit, OrgUnit.id == RoleAssignment.unit_id)
+        .where(User.active, OrgUnit.path.startswith(unit.path))
+        .distinct()
+    )
+
+
+def line_owners(
+    session: Session, principal: Principal, unit: OrgUnit
+) -> tuple[Sequence[OrgUnit], Sequence[User]]:
+    """The departments of ``unit`` and the people who may answer for its lines (R-BUD-3)."""
+    authorize(session, principal, "budgets:read", unit)
+    departments = session.scalars(
+        select(OrgUnit)
+        .where(OrgUnit.parent_id == unit.id, OrgUnit.kind == "department", OrgUnit.active)
+        .order_by(OrgUnit.id)
+    ).all()
+    return departments, session.scalars(people_at(unit).order_by(User.login)).all()
+
+
+def planning_units(
+    session: Session,
+    principal: Principal,
+    action: str = "budgets:read",
+    *,
+    children_of: OrgUnit | None = None,
+) -> Sequence[OrgUnit]:
+    """Active HQ, regions and branches where ``principal`` may ``action``, in tree order;
+    only the direct sub-units of ``children_of`` when given."""
+    query = select(OrgUnit).where(
+        OrgUnit.kind.in_(PLANNING_UNIT_KINDS),
+        OrgUnit.active,
+        visible_units(session, principal, action),
+    )
+    if children_of is not None:
+        query = query.where(OrgUnit.parent_id == children_of.id)
+    return session.scalars(query.order_by(tree_order(OrgUnit.path))).all()
+
+
+def newest_versions(
+    session: Session, principal: Principal, fiscal_year: int
+) -> Sequence[tuple[BudgetPlan, PlanVersion]]:
+    """Each of the year's plans (not the medium-term ones) the principal may read, with its
+    newest version, in one query."""
+    check_year(fiscal_year)
+    newest = chosen_versions("latest").subquery()
+    query = (
+        visible_plans(session, principal, fiscal_year=fiscal_year, horizon="annual")
+        .add_columns(PlanVersion)
+        .join(newest, newest.c.plan_id == BudgetPlan.id)
+        .join(PlanVersion, PlanVersion.id == newest.c.id)
+    )
+    return [(plan, version) for plan, version in session.execute(query)]

@@ -18,7 +18,7 @@ from flask_wtf.csrf import CSRFProtect
 
 from propgroup.config import get_settings
 from propgroup.portal.auth import is_api_path, is_api_request, load_signed_in_user
-from propgroup.portal.formatting import cny
+from propgroup.portal.formatting import cny, local_date, local_time
 from propgroup.portal.i18n import (
     DEFAULT_LOCALE,
     HTML_LANG,
@@ -91,6 +91,8 @@ def _template_context() -> dict[str, Any]:
         "languages": LANGUAGES,
         "role_label": role_label,
         "kind_label": kind_label,
+        "local_time": local_time,
+        "local_date": local_date,
     }
 
 
@@ -103,9 +105,11 @@ def _nest_capability_pages() -> None:
     long as the process, so this runs once per process (tests build several apps).
     """
     from propgroup.approvals.views import bp as approvals_bp
+    from propgroup.budgets.views import bp as budgets_bp
     from propgroup.portal.views import bp
 
     bp.register_blueprint(approvals_bp)
+    bp.register_blueprint(budgets_bp)
 
 
 def init_portal(app: Flask) -> None:

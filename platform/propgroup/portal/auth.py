@@ -40,6 +40,16 @@ def is_page_request() -> bool:
     return not is_api_request() and endpoint != "static" and not endpoint.endswith(".static")
 
 
+def is_partial_request() -> bool:
+    """An htmx swap (not a boosted link, not a history restore, which wants the whole page)."""
+    headers = request.headers
+    return bool(
+        headers.get("HX-Request")
+        and not headers.get("HX-Boosted")
+        and not headers.get("HX-History-Restore-Request")
+    )
+
+
 def load_signed_in_user() -> None:
     """before_request: ``g.user`` and ``g.principal`` from the session cookie (pages only)."""
     if not is_page_request():

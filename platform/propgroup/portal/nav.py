@@ -25,6 +25,7 @@ class NavItem:
 HOME = NavItem("portal.home", _l("Home"))
 ORGANISATION = NavItem("portal.units", _l("Organisation"))
 APPROVALS = NavItem("portal.approvals.index", _l("Approvals"))
+BUDGETS = NavItem("portal.budgets.index", _l("Budgets"))
 ADMINISTRATION = NavItem("portal.identity.admin_users", _l("Administration"))
 
 
@@ -52,6 +53,8 @@ def nav_items(session: Session, principal: Principal, user: User) -> list[NavIte
         items.append(ORGANISATION)
     if "approvals:read" in actions:
         items.append(APPROVALS)
+    if "budgets:read" in actions:
+        items.append(BUDGETS)
     if may_administer(session, principal):
         items.append(ADMINISTRATION)
     return items
