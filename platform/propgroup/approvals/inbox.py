@@ -26,7 +26,7 @@ from propgroup.approvals.models import (
 )
 from propgroup.approvals.policy import SUBJECT_TYPES
 from propgroup.db import BIGINT_MAX
-from propgroup.errors import Forbidden, NotFound
+from propgroup.errors import Forbidden
 from propgroup.identity.authz import holds_role, visible_units
 from propgroup.identity.models import RoleAssignment, User
 from propgroup.identity.principals import Principal
@@ -159,7 +159,7 @@ def readable(session: Session, principal: Principal, request_id: int) -> Approva
     """``service.read_request``, widened to stand-ins (R-APR-5): who is asked to decide a step,
     or signed one, may read that request even without roles at its unit."""
     if not 0 < request_id <= BIGINT_MAX:
-        raise NotFound(f"request {request_id} does not exist", code="request_not_found")
+        raise service.request_not_found(request_id)
     try:
         return service.read_request(session, principal, request_id)
     except Forbidden:

@@ -23,6 +23,8 @@ ALL_REQUEST_TYPES = {**REQUEST_TYPES, **SUBJECT_TYPES}
 REQUESTING_UNIT_KINDS = ("branch", "region", "hq")
 LEVELS = ("unit", "region", "hq")
 
+DEFAULT_STEP_DAYS = 2  # working days a step has, where a policy names none
+
 
 class StepSchema(Schema):
     role = fields.String(required=True, validate=validate.OneOf(ROLES))
@@ -47,7 +49,7 @@ class PolicySchema(Schema):
     payer = fields.Nested(StepSchema, required=True)
     rules = fields.List(fields.Nested(RuleSchema), required=True, validate=validate.Length(min=1))
     step_working_days = fields.Integer(
-        load_default=2, strict=True, validate=validate.Range(min=1, max=30)
+        load_default=DEFAULT_STEP_DAYS, strict=True, validate=validate.Range(min=1, max=30)
     )
 
     @validates_schema

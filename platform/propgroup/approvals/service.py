@@ -28,6 +28,7 @@ from propgroup.approvals.models import (
 )
 from propgroup.approvals.policy import (
     ALL_REQUEST_TYPES,
+    DEFAULT_STEP_DAYS,
     REQUEST_TYPES,
     SUBJECT_TYPES,
     parse_policy,
@@ -370,13 +371,32 @@ def revise_request(
 # --- the chain ----------------------------------------------------------------------------
 
 
+def request_not_found(request_id: int) -> NotFound:
+    return NotFound(f"request {request_id} does not exist", code="request_not_found")
+
+
 def _locked(session: Session, request_id: int) -> ApprovalRequest:
     request = session.scalar(
         select(ApprovalRequest).where(ApprovalRequest.id == request_id).with_for_update()
     )
     if request is None:
-        raise NotFound(f"request {request_id} does not exist", code="request_not_found")
+        raise request_not_found(request_id)
     return request
+
+
+def _locked_with_step_days(session: Session, request_id: int) -> tuple[ApprovalRequest, int]:
+    """The request, locked, and the working days its policy version gives a step: read with
+    it, as every decision that moves the chain on needs them."""
+    days = PolicyVersion.document["step_working_days"].as_integer()
+    row = session.execute(
+        select(ApprovalRequest, func.coalesce(days, DEFAULT_STEP_DAYS))
+        .outerjoin(PolicyVersion, PolicyVersion.id == ApprovalRequest.policy_version_id)
+        .where(ApprovalRequest.id == request_id)
+        .with_for_update(of=ApprovalRequest)
+    ).first()
+    if row is None:
+        raise request_not_found(request_id)
+    return row[0], row[1]
 
 
 def _refuse_subject(request_type: str) -> None:
@@ -491,20 +511,21 @@ def submit(
         (s["role"], _unit_at_key(s)) == (overrun["role"], _unit_at_key(overrun)) for s in steps
     ):
         steps.append({**overrun, "reason": "budget_overrun"})  # unless that signer is in already
-    for seq, step in enumerate(steps, start=1):
-        session.add(
-            RequestStep(
-                request_id=request.id,
-                revision=request.revision,
-                seq=seq,
-                role=step["role"],
-                unit_id=unit_at(session, unit, step).id,
-                level=step["level"],
-                department=step.get("department"),
-                reason=step.get("reason"),
-                status="pending",
-            )
+    chain = [
+        RequestStep(
+            request_id=request.id,
+            revision=request.revision,
+            seq=seq,
+            role=step["role"],
+            unit_id=unit_at(session, unit, step).id,
+            level=step["level"],
+            department=step.get("department"),
+            reason=step.get("reason"),
+            status="pending",
         )
+        for seq, step in enumerate(steps, start=1)
+    ]
+    session.add_all(chain)
     request.status, request.current_step = "in_approval", 1
     request.policy_version_id, request.budget_overrun = version.id, bool(over)
     if request.submitted_at is None:  # R-CASH-3 is judged by the first report
@@ -514,7 +535,7 @@ def submit(
         )
     request.submitted_at, request.decided_at = now(), None
     session.flush()
-    _announce(session, request)
+    _announce(session, request, chain, policy.get("step_working_days", DEFAULT_STEP_DAYS))
     record(
         session,
         principal,
@@ -587,7 +608,7 @@ def decide(
 ) -> ApprovalRequest:
     """Approve or reject step ``step`` (the one the approver was shown, so a stale click is 409)."""
     _may_act(principal)
-    request = _locked(session, request_id)
+    request, step_days = _locked_with_step_days(session, request_id)
     if request.status != "in_approval" or request.current_step != step:
         raise Conflict(
             f"step {step} is not waiting for a decision",
@@ -627,7 +648,7 @@ def decide(
         )
     else:
         request.current_step = step + 1
-        _announce(session, request)
+        _announce(session, request, steps, step_days)
     session.flush()
     if request.status != "in_approval":
         tell_owner(session, request)
@@ -806,12 +827,13 @@ def overdue_requests(session: Session) -> Sequence[ApprovalRequest]:
     ).all()
 
 
-def _announce(session: Session, request: ApprovalRequest) -> None:
-    """The step that just became current gets its due time, and whoever may decide it hears
-    of it."""
-    policy = session.get(PolicyVersion, request.policy_version_id).document
-    step = steps_of(session, request, request.revision)[request.current_step - 1]
-    step.due_at = due_after(now(), policy.get("step_working_days", 2), tenant_zone(session))
+def _announce(
+    session: Session, request: ApprovalRequest, steps: Sequence[RequestStep], working_days: int
+) -> None:
+    """The step that just became current (of ``steps``, the revision's chain) gets its due
+    time, and whoever may decide it hears of it."""
+    step = steps[request.current_step - 1]
+    step.due_at = due_after(now(), working_days, tenant_zone(session))
     _notify(session, request)
 
 
@@ -1020,7 +1042,7 @@ def delegate(
 def read_request(session: Session, principal: Principal, request_id: int) -> ApprovalRequest:
     request = session.get(ApprovalRequest, request_id)
     if request is None:
-        raise NotFound(f"request {request_id} does not exist", code="request_not_found")
+        raise request_not_found(request_id)
     if not (principal.kind == "user" and principal.id == request.requester_id):
         authorize(session, principal, "approvals:read", org.get_unit(session, request.unit_id))
     return request
