@@ -10,6 +10,7 @@ from propgroup.api.idempotency import idempotent
 from propgroup.api.pagination import MAX_PAGE_SIZE, Selection, SelectPage
 from propgroup.api.schema import columns_of
 from propgroup.approvals import service
+from propgroup.approvals.models import ApprovalRequest
 from propgroup.approvals.schemas import (
     AttachmentQuerySchema,
     DecisionSchema,
@@ -56,7 +57,10 @@ def _detail(req):
 @blp.paginate(SelectPage, page_size=50, max_page_size=MAX_PAGE_SIZE)
 def list_requests(query):
     session = tenant_db()
-    return Selection(session, service.visible_requests(session, current_principal(), **query))
+    requests = service.visible_requests(session, current_principal(), **query)
+    return Selection(
+        session, requests.with_only_columns(*ApprovalRequest.__table__.columns), rows=True
+    )
 
 
 @blp.route("", methods=["POST"])
