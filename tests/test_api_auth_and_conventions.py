@@ -259,3 +259,17 @@ def test_api_refusals_are_audited_with_the_client(client, control, group, token_
         "code": "forbidden",
         "login": None,
     }
+
+
+def test_a_nul_character_in_any_text_is_a_422_not_a_500(client, control, group, token_for):
+    """PostgreSQL stores no NUL: wherever a field lets one through, the answer is the client's
+    error and nothing is written."""
+    headers, _ = token_for(group, ["org:read", "org:write"])
+    east = _unit_id(control, group, "EAST")
+    body = {"code": "NB-NUL", "kind": "branch", "name": "宁波\x00分公司", "parent_id": east}
+    response = _create(client, group.slug, headers, body)
+    assert response.status_code == 422 and response.json["code"] == "bad_character"
+    searched = client.get(f"/t/{group.slug}/api/approvals?request_type=%00", headers=headers)
+    assert searched.status_code in (403, 422)  # scope first; never a 500
+    with tenant_session(control, group.schema_name) as session:
+        assert session.scalar(select(func.count()).where(OrgUnit.code == "NB-NUL")) == 0

@@ -253,3 +253,37 @@ def test_line_owner_must_hold_a_role_at_the_unit_r_bud_3(db):
         [{"category": "ADM-OFFICE", "amounts": {"1": "1"}, "owner_login": "wang.xiangmu"}],
     )
     assert budgets.lines_of(db, version.id)[0]["owner_login"] == "wang.xiangmu"
+
+
+def test_hq_locks_no_version_while_a_revision_is_open_r_bud_2(db):
+    """A revision open when HQ locks would replace the locked target on its own approval."""
+    version = approved_plan(
+        db, "SH-XTD", YEAR + 12, "expense", {"ADM-OFFICE": "100"}, by=ACCOUNTANT
+    )
+    revision = budgets.revise_plan(db, person(db, ACCOUNTANT), version.plan_id)
+    with pytest.raises(Conflict) as refused:
+        budgets.lock_version(db, person(db, DIRECTOR), version.id)
+    assert refused.value.code == "version_open" and version.status == "approved"
+    budgets.submit_version(db, person(db, ACCOUNTANT), revision.id)
+    with pytest.raises(Conflict):
+        budgets.lock_version(db, person(db, DIRECTOR), version.id)
+    approve_all(db, db.get(ApprovalRequest, revision.approval_request_id), "branch")
+    budgets.lock_version(db, person(db, DIRECTOR), revision.id)
+    assert (version.status, revision.status) == ("superseded", "locked")
+
+
+def test_who_rewrites_and_resends_a_returned_plan_decides_none_of_its_steps_r_apr_3(db):
+    """Regional finance plans at the region, so it may carry a branch's returned plan on; then
+    it answers for what it sent, and its approval step is someone else's to take."""
+    regional = "sun.diqucaiwu"
+    version = sent_plan(db, "SH-XTD", YEAR + 13, "expense", {"ADM-OFFICE": "100"}, by=ACCOUNTANT)
+    request = db.get(ApprovalRequest, version.approval_request_id)
+    approvals.decide(db, person(db, regional), request.id, step=1, approve=False)
+    budgets.write_lines(
+        db, person(db, regional), version.id, lines({"ADM-OFFICE": "999999"}, "SH-XTD-FIN")
+    )
+    budgets.submit_version(db, person(db, regional), version.id)
+    assert request.requester_id == person(db, regional).id
+    with pytest.raises(Forbidden) as refused:
+        approvals.decide(db, person(db, regional), request.id, step=1, approve=True)
+    assert refused.value.code == "self_approval" and version.status == "submitted"

@@ -12,11 +12,13 @@ import threading
 import time
 from functools import lru_cache
 
+import psycopg
 from sqlalchemy import Connection, Engine, MetaData, Numeric, create_engine, event, text
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Session
 
 from propgroup.config import sqlalchemy_url
+from propgroup.errors import InvalidInput
 
 TENANT_PLACEHOLDER = "tenant"
 MONEY = Numeric(18, 2)  # every amount of money: exact, to the cent
@@ -164,3 +166,19 @@ def _enter_tenant_per_transaction(session: Session, _transaction, connection: Co
     schema = session.info.get("tenant_schema")
     if schema:
         enter_tenant(connection, schema)
+
+
+# Text PostgreSQL cannot hold: the driver refuses NUL before sending (no SQLSTATE), the server a
+# character its encoding lacks (22021) or a \u0000 escape in JSON (22P05).
+_UNSTORABLE_TEXT = ("22021", "22P05")
+
+
+def unstorable_text(error: BaseException) -> InvalidInput | None:
+    """The client's error, when a statement failed on text no column can store (a NUL typed
+    into any field): one check for every input, instead of a 500 wherever one was missed."""
+    cause = getattr(error, "orig", None) or error
+    if isinstance(cause, psycopg.DataError) and (
+        "NUL" in str(cause) or cause.sqlstate in _UNSTORABLE_TEXT
+    ):
+        return InvalidInput("text may not contain NUL (0x00) characters", code="bad_character")
+    return None

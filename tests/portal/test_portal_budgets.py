@@ -596,3 +596,15 @@ def test_a_medium_term_plan_stays_out_of_the_year_grid_and_list(clients, group, 
     )
     assert posted.status_code == 409
     assert saved_lines(control, group, version.id) == {}
+
+
+def test_a_nul_in_the_grid_or_odd_figure_links_never_give_a_500(clients, group, control, units):
+    version_id = draft(control, group, "SH-XTD", EDIT_YEAR + 8)
+    accountant, slug = clients(ACCOUNTANT), group.slug
+    posted = post_grid(
+        accountant, slug, version_id, {"ADM-OFFICE": ("department:SH-XTD-FIN\x00", {1: "5"})}
+    )
+    assert posted.status_code == 422 and "NUL" in posted.text
+    assert saved_lines(control, group, version_id) == {}
+    home = accountant.get(f"/t/{slug}/budgets/figures?unit_id={units['EAST']}&year={FIGURES_YEAR}")
+    assert home.status_code == 302 and "unit_id" not in home.headers["Location"].split("?", 1)[-1]

@@ -16,6 +16,7 @@ from sqlalchemy.exc import OperationalError
 from webargs.flaskparser import FlaskParser
 from werkzeug.exceptions import HTTPException
 
+from propgroup.db import unstorable_text
 from propgroup.errors import DomainError
 
 log = logging.getLogger(__name__)
@@ -90,8 +91,11 @@ class Api(flask_smorest.Api):
         response.status_code = error.status
         return response
 
-    @staticmethod
-    def handle_unexpected(error: Exception):
+    @classmethod
+    def handle_unexpected(cls, error: Exception):
+        refused = unstorable_text(error)
+        if refused is not None:
+            return cls.handle_domain_error(refused)
         if isinstance(error, OperationalError):
             log.warning("database unavailable: %s", error)
             response = jsonify(error_body("database_unavailable", "the database is not answering"))

@@ -319,6 +319,7 @@ def _content_snapshot(request: ApprovalRequest) -> dict[str, Any]:
         "business_kind": request.business_kind,
         "business_ended_on": request.business_ended_on,
         "settles_request_id": request.settles_request_id,
+        "requester_id": request.requester_id,
     }
 
 
@@ -355,6 +356,10 @@ def revise_request(
     request.title, request.payee = title, payee
     for name, value in fields.items():
         setattr(request, name, value)
+    if by_owner:
+        # Whoever sends a subject's next revision answers for what it says (a colleague may
+        # carry a plan on), so they, not its first sender, decide none of its steps (R-APR-3).
+        request.requester_id = principal.id
     _write_lines(session, request, checked)
     record(
         session,

@@ -700,11 +700,21 @@ def plan_request_settled(session: Session, request: ApprovalRequest) -> None:
 
 def lock_version(session: Session, principal: Principal, version_id: int) -> PlanVersion:
     """HQ fixes an approved version as the year's operating target (经营指标, §7.4)."""
-    version, _, _ = _locked_version(session, principal, version_id, "budgets:admin")
+    version, plan, _ = _locked_version(session, principal, version_id, "budgets:admin")
     if version.status != "approved":
         raise Conflict(
             f"version {version.number} is {version.status}; only an approved one is locked",
             code="not_approved",
+        )
+    # The plan row, as revise_plan takes it: no revision opens while this one is judged, and
+    # one already open would replace the locked target on its approval, HQ unasked.
+    session.execute(select(BudgetPlan.id).where(BudgetPlan.id == plan.id).with_for_update())
+    pending = [v.number for v in versions_of(session, plan) if v.status in OPEN]
+    if pending:
+        raise Conflict(
+            f"version {pending[0]} of this plan is open: it is approved or withdrawn first, "
+            "then the one in force is locked",
+            code="version_open",
         )
     version.status, version.locked_at = "locked", approvals.now()
     session.flush()

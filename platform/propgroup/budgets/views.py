@@ -334,6 +334,9 @@ def compare(version_id: int, other_id: int):
 # --- plan vs actual up the tree -----------------------------------------------------------
 
 
+FIGURE_FILTERS = ("year", "kind", "versions", "through")  # what the home page passes on
+
+
 @bp.get("/figures")
 @login_required
 def figures_home():
@@ -341,7 +344,8 @@ def figures_home():
     units = service.planning_units(tenant_db(), g.principal)
     if not units:
         raise Forbidden("no unit whose budgets this person may read", code="forbidden")
-    return redirect(url_for(".unit_figures", unit_id=units[0].id, **request.args))
+    kept = {key: request.args[key] for key in FIGURE_FILTERS if key in request.args}
+    return redirect(url_for(".unit_figures", unit_id=units[0].id, **kept))
 
 
 @bp.get("/figures/<int:unit_id>")

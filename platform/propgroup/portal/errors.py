@@ -17,6 +17,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from propgroup.api import error_body
+from propgroup.db import unstorable_text
 from propgroup.errors import DomainError
 from propgroup.ops.request_id import current_request_id
 from propgroup.portal.auth import is_api_request
@@ -93,6 +94,12 @@ def handle_domain_error(error: DomainError):
 def handle_unexpected(error: Exception):
     if isinstance(error, HTTPException):
         return handle_http_exception(error)
+    refused = unstorable_text(error)
+    if refused is not None:
+        session = g.get("tenant_db")
+        if session is not None:
+            session.rollback()  # the page's layout reads through it again
+        return handle_domain_error(refused)
     log.exception("unhandled error on a portal page")
     # No layout: the layout reads the database, which may be what just failed.
     body = render_template("portal/error_500.html", request_id=current_request_id())
