@@ -84,7 +84,7 @@ def _listable(
             .where(ArchiveItem.id.in_(wanted))
             .order_by(ArchiveItem.id)
             .with_for_update(of=ArchiveItem)
-        ).tuples()
+        )
     }
     problems: dict[str, str] = {}
     for index, item_id in enumerate(item_ids):

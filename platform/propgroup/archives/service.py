@@ -236,7 +236,7 @@ def files_of(session: Session, item: ArchiveItem) -> list[tuple[ArchiveFile, Doc
             .join(Document, Document.id == ArchiveFile.document_id)
             .where(ArchiveFile.item_id == item.id)
             .order_by(ArchiveFile.id)
-        ).tuples()
+        )
     )
 
 
