@@ -423,3 +423,28 @@ def test_integrity_check_finds_a_missing_and_a_tampered_file(db):
     file_of = {item.id: service.files_of(db, item)[0][0].id for item in (intact, tampered, lost)}
     assert file_of[tampered.id] in report.altered and file_of[lost.id] in report.missing
     assert file_of[intact.id] not in report.altered + report.missing
+
+
+def test_r_arc_1_yearly_sweep_lists_items_past_retention(db):
+    from propgroup.archives import jobs
+
+    old, fresh, kept_forever = (
+        _item(db),
+        _item(db, year=2024),
+        _item(db, class_code="annual_report", year=2001),
+    )
+    assert jobs.sweep_due(db) >= 1
+    for item in (old, fresh, kept_forever):
+        db.refresh(item)
+    assert (old.status, fresh.status, kept_forever.status) == ("due", "kept", "kept")
+    assert jobs.sweep_due(db) == 0  # nothing new is due
+
+
+def test_r_arc_1_lock_job_follows_items_on_the_filesystem_store(db):
+    from propgroup.archives import jobs
+
+    item = _item(db)
+    hold = holds.place_hold(db, person(db, HEAD), reason="诉讼", item_id=item.id)
+    assert jobs.sync_locks(db, item_ids=[item.id]) == 1
+    assert jobs.sync_locks(db, hold_id=hold.id) == 1
+    assert jobs.sync_locks(db, class_code="periodic_report") >= 1

@@ -32,7 +32,6 @@ log = logging.getLogger(__name__)
 
 PART_SIZE = 8 * 1024 * 1024
 _MISSING = frozenset({"404", "NoSuchKey", "NotFound"})
-_NO_RETENTION = frozenset({"NoSuchObjectLockConfiguration", "ObjectLockConfigurationNotFoundError"})
 
 
 def _transfer_config() -> TransferConfig:
@@ -142,15 +141,12 @@ class S3BlobStore(BlobStore):
 
     def retain(self, key: str, until: datetime, mode: str) -> None:
         key = validate_key(key)
-        try:
-            current = self.client.get_object_retention(Bucket=self.bucket, Key=key)["Retention"]
-        except ClientError as exc:
-            if _error_code(exc) not in _NO_RETENTION:
-                raise
-            current = None
+        current = self.client.head_object(Bucket=self.bucket, Key=key).get(
+            "ObjectLockRetainUntilDate"
+        )
         # A retention is only ever lengthened: shortening needs a bypass (governance) or is
         # impossible (compliance), and a later date set by an appraisal must stand.
-        if current is not None and current["RetainUntilDate"] >= until:
+        if current is not None and current >= until:
             return
         self.client.put_object_retention(
             Bucket=self.bucket,
