@@ -13,8 +13,8 @@ from propgroup.api.idempotency import idempotent
 from propgroup.api.pagination import MAX_PAGE_SIZE, Selection, SelectPage
 from propgroup.api.schema import columns_of
 from propgroup.approvals.service import today
-from propgroup.archives import appraisal, destruction, holds, schedule, service
-from propgroup.archives.models import ArchiveItem
+from propgroup.archives import appraisal, destruction, holds, loans, schedule, service
+from propgroup.archives.models import ArchiveFile, ArchiveItem
 from propgroup.archives.schemas import (
     AppraisalInSchema,
     AppraisalSchema,
@@ -32,16 +32,24 @@ from propgroup.archives.schemas import (
     ItemSchema,
     ListDetailSchema,
     ListInSchema,
+    LoanInSchema,
+    LoanQuerySchema,
+    LoanSchema,
     PeriodInSchema,
     ReleaseInSchema,
     RuleChangedSchema,
     RuleSchema,
 )
 from propgroup.errors import TooLarge
+from propgroup.storage.models import Document
 from propgroup.storage.settings import configured_store, max_upload_bytes
 from propgroup.tenancy.middleware import tenant_db
 
 blp = Blueprint("archives", __name__, url_prefix="/api/archives", description="Accounting archives")
+
+
+def _file(archived: ArchiveFile, document: Document) -> dict[str, Any]:
+    return {**columns_of(document), **columns_of(archived), "document_id": document.id}
 
 
 def _detail(item: ArchiveItem) -> dict[str, Any]:
@@ -49,10 +57,7 @@ def _detail(item: ArchiveItem) -> dict[str, Any]:
     return {
         **columns_of(item),
         "held": service.is_held(session, item.id),
-        "files": [
-            {**columns_of(document), **columns_of(archived), "document_id": document.id}
-            for archived, document in service.files_of(session, item)
-        ],
+        "files": [_file(*pair) for pair in service.files_of(session, item)],
     }
 
 
@@ -132,7 +137,7 @@ def add_file(query, item_id: int):
         filename=query["filename"],
         max_bytes=limit,
     )
-    return {**columns_of(archived), "filename": query["filename"]}
+    return _file(archived, session.get(Document, archived.document_id))
 
 
 @blp.route("/holds")
@@ -211,3 +216,27 @@ def carry_out(data, list_id: int):
     return _list(
         destruction.carry_out(tenant_db(), configured_store(), current_principal(), list_id, **data)
     )
+
+
+@blp.route("/items/<int:item_id>/loans", methods=["POST"])
+@idempotent
+@blp.arguments(LoanInSchema)
+@blp.response(201, LoanSchema)
+def issue_copy(data, item_id: int):
+    """A copy given out against a register entry (originals are never lent, R-ARC-3)."""
+    return loans.issue_copy(tenant_db(), current_principal(), item_id, **data)
+
+
+@blp.route("/loans/<int:loan_id>/return", methods=["POST"])
+@blp.response(200, LoanSchema)
+def return_copy(loan_id: int):
+    return loans.return_copy(tenant_db(), current_principal(), loan_id)
+
+
+@blp.route("/loans")
+@blp.arguments(LoanQuerySchema, location="query")
+@blp.response(200, LoanSchema(many=True))
+@blp.paginate(SelectPage, page_size=50, max_page_size=MAX_PAGE_SIZE)
+def list_loans(query):
+    session = tenant_db()
+    return Selection(session, loans.visible_loans(session, current_principal(), **query))

@@ -176,3 +176,28 @@ class ListSchema(Schema):
 
 class ListDetailSchema(ListSchema):
     items = fields.List(fields.Nested(ItemSchema))
+
+
+class LoanInSchema(Schema):
+    form = fields.String(required=True)
+    borrower = fields.String(required=True, validate=validate.Length(max=200))
+    purpose = fields.String(required=True, validate=validate.Length(max=2000))
+    due_on = fields.Date(required=True)
+
+
+class LoanSchema(Schema):
+    id = fields.Integer()
+    item_id = fields.Integer()
+    borrower = fields.String()
+    purpose = fields.String()
+    issued_by = fields.Integer()
+    issued_on = fields.Date()
+    due_on = fields.Date()
+    returned_on = fields.Date(allow_none=True)
+    received_by = fields.Integer(allow_none=True)
+
+
+class LoanQuerySchema(Schema):
+    item_id = fields.Integer(validate=ID)
+    unit_id = fields.Integer(validate=ID)
+    overdue = fields.Boolean()

@@ -176,8 +176,8 @@ def record_disposal(
 def link_documents(
     session: Session, principal: Principal, item: ArchiveItem, documents: Sequence[Document]
 ) -> list[ArchiveFile]:
-    """Make stored documents the item's files, recording their sha256 as filed; the storage
-    lock follows (retain-until = due date, held → legal hold) by job."""
+    """Make stored documents the item's files, recording their sha256 as filed (audited with
+    them); the storage lock follows (retain-until = due date, held → legal hold) by job."""
     files = [ArchiveFile(item_id=item.id, document_id=d.id, sha256=d.sha256) for d in documents]
     session.add_all(files)
     session.flush()
@@ -188,16 +188,19 @@ def link_documents(
         "archives.files_added",
         "archive_item",
         item.id,
-        after={"documents": [d.id for d in documents], "sha256": [d.sha256 for d in documents]},
+        after={
+            "documents": [d.id for d in documents],
+            "filenames": [d.filename for d in documents],
+            "sha256": [d.sha256 for d in documents],
+        },
     )
     return files
 
 
 def check_add_file(session: Session, principal: Principal, item_id: int) -> ArchiveItem:
-    """Before a byte is read, and again after the upload."""
+    """Before a byte is read, and again after the upload: archives:write at the item's unit."""
     item = item_for(session, principal, item_id, "archives:write")
     _not_destroyed(item)
-    storage.check_upload(session, principal, item.unit_id)
     return item
 
 
@@ -212,16 +215,16 @@ def add_file(
     max_bytes: int,
 ) -> ArchiveFile:
     item = check_add_file(session, principal, item_id)
-    document = storage.upload_document(
+    document = storage.store_document(
         session,
         store,
-        principal,
         tenant_slug=tenant_slug(session),
-        unit_id=item.unit_id,
         stream=stream,
         filename=filename,
         entity_type=FILE_ENTITY,
         entity_id=item.id,
+        unit_id=item.unit_id,
+        uploaded_by=principal.id if principal.kind == "user" else None,
         max_bytes=max_bytes,
     )
     item = item_for(session, principal, item_id, "archives:write", lock=True)
