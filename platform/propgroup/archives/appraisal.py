@@ -13,28 +13,11 @@ from propgroup.approvals import service as approvals
 from propgroup.archives import locks
 from propgroup.archives.models import Appraisal, ArchiveItem
 from propgroup.archives.schedule import due_date, rule_for
-from propgroup.archives.service import is_held, item_for
+from propgroup.archives.service import is_held, item_for, required_text, signed_by_person
 from propgroup.audit.service import record
 from propgroup.db import BIGINT_MAX
 from propgroup.errors import Conflict, Forbidden, InvalidInput, NotFound
 from propgroup.identity.principals import SYSTEM, Principal
-
-
-def signed_by_person(principal: Principal) -> None:
-    if principal.kind != "user":
-        raise Forbidden("appraisal and destruction are signed by people", code="people_only")
-
-
-def required_text(value: object, field: str) -> str:
-    text = value.strip() if isinstance(value, str) else ""
-    if not 1 <= len(text) <= 2000:
-        raise InvalidInput(
-            f"{field} is required (1-2000 characters)",
-            code="reason_required",
-            errors={field: ["required"]},
-        )
-    return text
-
 
 # --- the yearly sweep -----------------------------------------------------------------------
 

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from propgroup.approvals import service as approvals
 from propgroup.approvals.models import ApprovalRequest
-from propgroup.archives.appraisal import refuse_held, signed_by_person
+from propgroup.archives.appraisal import refuse_held
 from propgroup.archives.certificate import certificate, list_csv
 from propgroup.archives.models import (
     ArchiveItem,
@@ -32,9 +32,11 @@ from propgroup.archives.models import (
 from propgroup.archives.schedule import rule_for
 from propgroup.archives.service import (
     FILE_ENTITY,
+    archive_unit,
     files_of,
     link_documents,
     new_item,
+    signed_by_person,
 )
 from propgroup.audit.service import record
 from propgroup.db import BIGINT_MAX
@@ -53,17 +55,6 @@ LIST_CLASS = "destruction_list"  # 会计档案销毁清册: kept permanently
 
 
 # --- destruction lists ----------------------------------------------------------------------
-
-
-def _list_unit(session: Session, unit_id: int) -> OrgUnit:
-    unit = org.get_unit(session, unit_id)
-    if unit.kind == "department":
-        raise InvalidInput(
-            "a destruction list is drawn up by a branch, region or HQ",
-            code="bad_unit",
-            errors={"unit_id": ["a department"]},
-        )
-    return unit
 
 
 def _listable(
@@ -137,7 +128,7 @@ def draw_up(
 ) -> DestructionList:
     """A list of items appraised for destruction, sent into approval at once."""
     signed_by_person(principal)
-    unit = _list_unit(session, unit_id)
+    unit = archive_unit(session, unit_id)
     authorize(session, principal, "archives:appraise", unit)
     items = _listable(session, unit, item_ids, approvals.today(session))
     listing = DestructionList(unit_id=unit.id, note=note, created_by=principal.id)

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from propgroup.approvals.service import now
 from propgroup.archives import locks
 from propgroup.archives.models import ArchiveItem, LegalHold
-from propgroup.archives.service import get_item
+from propgroup.archives.service import get_item, required_text, signed_by_person
 from propgroup.audit.service import record
 from propgroup.budgets.periods import check_year
 from propgroup.db import BIGINT_MAX
@@ -21,23 +21,6 @@ from propgroup.identity.authz import authorize, visible_units
 from propgroup.identity.principals import Principal
 from propgroup.org import service as org
 from propgroup.org.models import OrgUnit
-
-
-def _reason(reason: object, field: str = "reason") -> str:
-    text = reason.strip() if isinstance(reason, str) else ""
-    if not 1 <= len(text) <= 2000:
-        raise InvalidInput(
-            f"a {field.replace('_', ' ')} of 1-2000 characters is required",
-            code="reason_required",
-            errors={field: ["required"]},
-        )
-    return text
-
-
-def _people_only(principal: Principal) -> None:
-    # Placing and releasing are signed by people (the second-person rule names people).
-    if principal.kind != "user":
-        raise Forbidden("legal holds are placed and released by people", code="people_only")
 
 
 def _hold_unit(session: Session, hold: LegalHold) -> OrgUnit:
@@ -55,8 +38,8 @@ def place_hold(
     fiscal_year: int | None = None,
 ) -> LegalHold:
     """Hold one item, or a unit's subtree (every year, or ``fiscal_year``)."""
-    _people_only(principal)
-    text = _reason(reason)
+    signed_by_person(principal)
+    text = required_text(reason, "reason")
     if (item_id is None) == (unit_id is None):
         raise InvalidInput(
             "a hold names an item or a unit (with an optional fiscal year)",
@@ -96,8 +79,8 @@ def place_hold(
 
 def release_hold(session: Session, principal: Principal, hold_id: int, *, reason: str) -> LegalHold:
     """A second person lifts the hold; items still held by another hold stay held."""
-    _people_only(principal)
-    text = _reason(reason)
+    signed_by_person(principal)
+    text = required_text(reason, "reason")
     hold = (
         session.get(LegalHold, hold_id, with_for_update=True) if 0 < hold_id <= BIGINT_MAX else None
     )

@@ -11,19 +11,14 @@ from sqlalchemy.orm import Session
 
 from propgroup.approvals.service import today
 from propgroup.archives.models import ArchiveItem, Loan
-from propgroup.archives.service import item_for
+from propgroup.archives.service import item_for, signed_by_person
 from propgroup.audit.service import record
 from propgroup.db import BIGINT_MAX
-from propgroup.errors import Conflict, Forbidden, InvalidInput, NotFound
+from propgroup.errors import Conflict, InvalidInput, NotFound
 from propgroup.identity.authz import visible_units
 from propgroup.identity.principals import Principal
 from propgroup.org import service as org
 from propgroup.org.models import OrgUnit
-
-
-def _keeper(principal: Principal) -> None:
-    if principal.kind != "user":
-        raise Forbidden("the register is signed by people", code="people_only")
 
 
 def issue_copy(
@@ -37,7 +32,7 @@ def issue_copy(
     due_on: date,
 ) -> Loan:
     """Register a copy of the item given to ``borrower`` until ``due_on``."""
-    _keeper(principal)
+    signed_by_person(principal)
     if form != "copy":
         raise InvalidInput(
             "originals are not lent out; a copy is given with a register entry (R-ARC-3)",
@@ -79,7 +74,7 @@ def issue_copy(
 
 def return_copy(session: Session, principal: Principal, loan_id: int) -> Loan:
     """The copy comes back; the keeper who receives it signs."""
-    _keeper(principal)
+    signed_by_person(principal)
     loan = session.get(Loan, loan_id, with_for_update=True) if 0 < loan_id <= BIGINT_MAX else None
     if loan is None:
         raise NotFound(f"loan {loan_id} does not exist", code="loan_not_found")

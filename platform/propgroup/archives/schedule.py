@@ -61,6 +61,14 @@ class ArchivesTemplateSchema(Schema):
             seen.add(spec["code"])
 
 
+def checked_by(schema: Schema, data: object, message: str, code: str) -> dict[str, Any]:
+    """``data`` loaded by ``schema``, or InvalidInput naming every field that is wrong."""
+    try:
+        return schema.load(data)
+    except ValidationError as exc:
+        raise InvalidInput(message, code=code, errors=exc.messages) from exc
+
+
 def install_schedule(session: Session, specs: list[dict[str, Any]]) -> None:
     """The template's schedule, at provisioning."""
     for spec in specs:
@@ -130,12 +138,7 @@ def change_rule(
     """A group admin changes a class's period; every item of the class not yet destroyed gets
     its due date again, in one statement, and the change is audited with the count."""
     authorize(session, principal, "archives:admin", org.get_root(session))
-    try:
-        checked = PeriodSchema().load(period)
-    except ValidationError as exc:
-        raise InvalidInput(
-            "the retention period was refused", code="bad_period", errors=exc.messages
-        ) from exc
+    checked = checked_by(PeriodSchema(), period, "the retention period was refused", "bad_period")
     rule = session.get(RetentionRule, class_code, with_for_update=True)
     if rule is None:
         raise NotFound(f"no retention class {class_code!r}", code="unknown_class")

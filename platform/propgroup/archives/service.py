@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from propgroup.archives import locks
 from propgroup.archives.models import PERIOD, ArchiveFile, ArchiveItem, held
-from propgroup.archives.schedule import due_date, rule_for
+from propgroup.archives.schedule import checked_by, due_date, rule_for
 from propgroup.audit.service import record
 from propgroup.budgets.periods import FISCAL_YEARS
 from propgroup.db import BIGINT_MAX
@@ -54,12 +54,7 @@ class ItemSpecSchema(Schema):
 
 
 def _checked_spec(session: Session, spec: dict[str, Any]) -> dict[str, Any]:
-    try:
-        checked = ItemSpecSchema().load(spec)
-    except ValidationError as exc:
-        raise InvalidInput(
-            "the archive item was refused", code="bad_item", errors=exc.messages
-        ) from exc
+    checked = checked_by(ItemSpecSchema(), spec, "the archive item was refused", "bad_item")
     rule = rule_for(session, checked["class_code"])
     if checked["disposed_on"] is not None and rule.counted_from != "disposal":
         raise InvalidInput(
@@ -70,7 +65,26 @@ def _checked_spec(session: Session, spec: dict[str, Any]) -> dict[str, Any]:
     return checked
 
 
-def _archive_unit(session: Session, unit_id: int) -> OrgUnit:
+def signed_by_person(principal: Principal) -> None:
+    """Holds, appraisals, destructions and the lending register are signed by people."""
+    if principal.kind != "user":
+        raise Forbidden("archive records are signed by people, not API clients", code="people_only")
+
+
+def required_text(value: object, field: str) -> str:
+    """A reason or comment: what a signature on the record says."""
+    text = value.strip() if isinstance(value, str) else ""
+    if not 1 <= len(text) <= 2000:
+        raise InvalidInput(
+            f"{field} is required (1-2000 characters)",
+            code="reason_required",
+            errors={field: ["required"]},
+        )
+    return text
+
+
+def archive_unit(session: Session, unit_id: int) -> OrgUnit:
+    """Archives are kept, and lists drawn up, by a branch, region or HQ."""
     unit = org.get_unit(session, unit_id)
     if unit.kind == "department":
         raise InvalidInput(
@@ -91,7 +105,7 @@ def new_item(
     """Catalogue an item; its due date follows from its class. ``source`` names the record that
     filed it automatically (a paid request)."""
     checked = _checked_spec(session, spec)
-    unit = _archive_unit(session, checked["unit_id"])
+    unit = archive_unit(session, checked["unit_id"])
     authorize(session, principal, "archives:write", unit)
     rule = rule_for(session, checked["class_code"])
     item = ArchiveItem(
