@@ -448,3 +448,29 @@ def test_r_arc_1_lock_job_follows_items_on_the_filesystem_store(db):
     assert jobs.sync_locks(db, item_ids=[item.id]) == 1
     assert jobs.sync_locks(db, hold_id=hold.id) == 1
     assert jobs.sync_locks(db, class_code="periodic_report") >= 1
+
+
+def test_r_arc_1_approvers_are_told_the_item_count_not_an_amount(db, monkeypatch, tmp_path, group):
+    from email import policy
+    from email.parser import BytesParser
+
+    from propgroup.approvals.jobs import notify_step
+
+    items = [_item(db), _item(db)]
+    for item in items:
+        _appraised(db, item)
+    listing = destruction.draw_up(
+        db, person(db, ACCOUNTANT), unit_id=items[0].unit_id, item_ids=[i.id for i in items]
+    )
+    monkeypatch.setenv("PROPGROUP_INSTANCE", str(tmp_path))
+    monkeypatch.delenv("SMTP_URL", raising=False)
+    sent = notify_step(
+        db, tenant=group.slug, request_id=listing.approval_request_id, revision=1, step=1
+    )
+    [mail] = [
+        BytesParser(policy=policy.default).parsebytes(f.read_bytes())
+        for f in (tmp_path / "outbox-mail").glob("*.eml")
+    ]
+    body = mail.get_body().get_content()
+    assert sent == 1 and mail["To"] == "wang.xiangmu@demo.propgroup.test"
+    assert "件数：2 件" in body and "¥" not in body
