@@ -1,5 +1,5 @@
 """accounting archives: retention schedule, catalogue, files, legal holds, appraisals,
-destruction lists, lending register; the tenant's Object Lock mode
+destruction lists, lending register, handover lists; the tenant's Object Lock mode
 
 Revision ID: t0012
 Revises: t0010
@@ -338,6 +338,88 @@ def upgrade() -> None:
             "archive_lock_mode", sa.String(length=16), server_default="governance", nullable=False
         ),
     )
+    op.create_table(
+        "archive_handovers",
+        sa.Column("id", sa.BigInteger(), sa.Identity(always=False), nullable=False),
+        sa.Column("unit_id", sa.BigInteger(), nullable=False),
+        sa.Column("leaving_id", sa.BigInteger(), nullable=False),
+        sa.Column("receiving_id", sa.BigInteger(), nullable=False),
+        sa.Column("supervisor_id", sa.BigInteger(), nullable=False),
+        sa.Column("reason", sa.Text(), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("created_by", sa.BigInteger(), nullable=False),
+        sa.Column(
+            "created_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
+        sa.Column("leaving_signed_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("receiving_signed_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("supervisor_signed_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("record_item_id", sa.BigInteger(), nullable=True),
+        sa.CheckConstraint(
+            "status in ('open', 'signed', 'cancelled')", name=op.f("ck_archive_handovers_status")
+        ),
+        sa.CheckConstraint(
+            "leaving_id <> receiving_id and supervisor_id not in (leaving_id, receiving_id)",
+            name=op.f("ck_archive_handovers_three_people"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["created_by"], ["users.id"], name=op.f("fk_archive_handovers_created_by_users")
+        ),
+        sa.ForeignKeyConstraint(
+            ["leaving_id"], ["users.id"], name=op.f("fk_archive_handovers_leaving_id_users")
+        ),
+        sa.ForeignKeyConstraint(
+            ["receiving_id"], ["users.id"], name=op.f("fk_archive_handovers_receiving_id_users")
+        ),
+        sa.ForeignKeyConstraint(
+            ["supervisor_id"], ["users.id"], name=op.f("fk_archive_handovers_supervisor_id_users")
+        ),
+        sa.ForeignKeyConstraint(
+            ["unit_id"], ["org_units.id"], name=op.f("fk_archive_handovers_unit_id_org_units")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_archive_handovers")),
+    )
+    op.create_index(
+        op.f("ix_archive_handovers_unit_id"), "archive_handovers", ["unit_id"], unique=False
+    )
+    op.create_table(
+        "archive_handover_lines",
+        sa.Column("id", sa.BigInteger(), sa.Identity(always=False), nullable=False),
+        sa.Column("handover_id", sa.BigInteger(), nullable=False),
+        sa.Column("kind", sa.String(length=16), nullable=False),
+        sa.Column("description", sa.String(length=300), nullable=False),
+        sa.Column("quantity", sa.Integer(), nullable=False),
+        sa.Column("item_id", sa.BigInteger(), nullable=True),
+        sa.CheckConstraint(
+            "(kind = 'archive') = (item_id is not null)",
+            name=op.f("ck_archive_handover_lines_archive_item"),
+        ),
+        sa.CheckConstraint(
+            "kind in ('archive', 'seal', 'cheque_book', 'open_item', 'other')",
+            name=op.f("ck_archive_handover_lines_kind"),
+        ),
+        sa.CheckConstraint("quantity > 0", name=op.f("ck_archive_handover_lines_quantity")),
+        sa.ForeignKeyConstraint(
+            ["handover_id"],
+            ["archive_handovers.id"],
+            name=op.f("fk_archive_handover_lines_handover_id_archive_handovers"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["item_id"],
+            ["archive_items.id"],
+            name=op.f("fk_archive_handover_lines_item_id_archive_items"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_archive_handover_lines")),
+    )
+    op.create_index(
+        op.f("ix_archive_handover_lines_handover_id"),
+        "archive_handover_lines",
+        ["handover_id"],
+        unique=False,
+    )
     retention = sa.table(
         "archive_retention",
         sa.column("class_code", sa.String),
@@ -362,6 +444,12 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index(
+        op.f("ix_archive_handover_lines_handover_id"), table_name="archive_handover_lines"
+    )
+    op.drop_table("archive_handover_lines")
+    op.drop_index(op.f("ix_archive_handovers_unit_id"), table_name="archive_handovers")
+    op.drop_table("archive_handovers")
     op.drop_column("tenant_settings", "archive_lock_mode")
     op.drop_index(op.f("ix_archive_loans_item_id"), table_name="archive_loans")
     op.drop_table("archive_loans")

@@ -13,16 +13,27 @@ from propgroup.api.idempotency import idempotent
 from propgroup.api.pagination import MAX_PAGE_SIZE, Selection, SelectPage
 from propgroup.api.schema import columns_of
 from propgroup.approvals.service import today
-from propgroup.archives import appraisal, destruction, holds, loans, schedule, service
+from propgroup.archives import (
+    appraisal,
+    destruction,
+    handovers,
+    holds,
+    loans,
+    schedule,
+    service,
+)
 from propgroup.archives.models import ArchiveFile, ArchiveItem
 from propgroup.archives.schemas import (
     AppraisalInSchema,
     AppraisalSchema,
+    CancelInSchema,
     CarryOutInSchema,
     ConfirmInSchema,
     DisposalInSchema,
     FileQuerySchema,
     FileSchema,
+    HandoverInSchema,
+    HandoverSchema,
     HoldInSchema,
     HoldQuerySchema,
     HoldSchema,
@@ -240,3 +251,43 @@ def return_copy(loan_id: int):
 def list_loans(query):
     session = tenant_db()
     return Selection(session, loans.visible_loans(session, current_principal(), **query))
+
+
+def _handover(handover) -> dict[str, Any]:
+    return {**columns_of(handover), "lines": handovers.lines_of(tenant_db(), handover)}
+
+
+@blp.route("/handovers", methods=["POST"])
+@idempotent
+@blp.arguments(HandoverInSchema)
+@blp.response(201, HandoverSchema)
+def open_handover(data):
+    """A handover list (工作交接): the one leaving, the one taking over, a supervisor, and the
+    archives, seals, cheque books and open items handed over."""
+    return _handover(handovers.open_handover(tenant_db(), current_principal(), data))
+
+
+@blp.route("/handovers/<int:handover_id>")
+@blp.response(200, HandoverSchema)
+def read_handover(handover_id: int):
+    return _handover(
+        handovers.get_handover(tenant_db(), current_principal(), handover_id, "archives:read")
+    )
+
+
+@blp.route("/handovers/<int:handover_id>/sign", methods=["POST"])
+@blp.response(200, HandoverSchema)
+def sign_handover(handover_id: int):
+    """The caller signs their part; the third signature files the list (``record_item_id``)."""
+    return _handover(
+        handovers.sign(tenant_db(), configured_store(), current_principal(), handover_id)
+    )
+
+
+@blp.route("/handovers/<int:handover_id>/cancel", methods=["POST"])
+@blp.arguments(CancelInSchema)
+@blp.response(200, HandoverSchema)
+def cancel_handover(data, handover_id: int):
+    return _handover(
+        handovers.cancel(tenant_db(), current_principal(), handover_id, data["reason"])
+    )

@@ -1,4 +1,5 @@
-"""What a carried-out destruction leaves: the list as CSV and its certificate as PDF."""
+"""Records the archives capability writes itself: a carried-out destruction's list (CSV) and
+certificate (PDF), and a signed handover list (PDF)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from sqlalchemy.orm import Session
 from propgroup.approvals import service as approvals
 from propgroup.approvals.models import ApprovalRequest
 from propgroup.archives import pdf
-from propgroup.archives.models import ArchiveItem, DestructionList
+from propgroup.archives.models import ArchiveItem, DestructionList, Handover, HandoverLine
 from propgroup.identity.models import User
 from propgroup.identity.principals import Principal
 from propgroup.org import service as org
@@ -75,3 +76,42 @@ def certificate(
             f"#{item.id} {item.class_code} {item.fiscal_year}{period}{numbers} {item.title}"[:90]
         )
     return pdf.render(lines, title=f"会计档案销毁证明 #{listing.id}")
+
+
+HANDOVER_KINDS_ZH = {
+    "archive": "会计档案",
+    "seal": "印章",
+    "cheque_book": "支票簿",
+    "open_item": "未了事项",
+    "other": "其他",
+}
+
+
+def handover_pdf(
+    handover: Handover, unit: OrgUnit, people: dict[str, User], lines: Sequence[HandoverLine]
+) -> bytes:
+    """The signed handover list (移交清册): who, what, signed when by whom."""
+
+    def signed(role: str) -> str:
+        moment = getattr(handover, f"{role}_signed_at")
+        person = people[role]
+        return f"{person.display_name} ({person.login}) {moment:%Y-%m-%d %H:%M} UTC"
+
+    text = [
+        "工作交接移交清册 / Handover list",
+        "",
+        f"编号 / No.: #{handover.id}    单位 / Unit: {unit.name} ({unit.code})",
+        f"事由 / Reason: {handover.reason}"[:90],
+        f"移交人 / Leaving: {signed('leaving')}",
+        f"接管人 / Taking over: {signed('receiving')}",
+        f"监交人 / Supervisor: {signed('supervisor')}",
+        "",
+    ]
+    for number, line in enumerate(lines, start=1):
+        item = f" (#{line.item_id})" if line.item_id else ""
+        text.append(
+            f"{number}. {HANDOVER_KINDS_ZH[line.kind]}{item} x{line.quantity} {line.description}"[
+                :90
+            ]
+        )
+    return pdf.render(text, title=f"工作交接移交清册 #{handover.id}")

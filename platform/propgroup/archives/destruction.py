@@ -11,7 +11,6 @@ archived file is ever deleted; a held item or one not yet due is refused at ever
 
 from __future__ import annotations
 
-import io
 from collections import Counter
 from collections.abc import Sequence
 from datetime import date
@@ -31,11 +30,9 @@ from propgroup.archives.models import (
 )
 from propgroup.archives.schedule import rule_for
 from propgroup.archives.service import (
-    FILE_ENTITY,
     archive_unit,
+    file_generated,
     files_of,
-    link_documents,
-    new_item,
     signed_by_person,
 )
 from propgroup.audit.service import record
@@ -47,9 +44,7 @@ from propgroup.identity.principals import SYSTEM, Principal
 from propgroup.identity.service import user_principal
 from propgroup.org import service as org
 from propgroup.org.models import OrgUnit
-from propgroup.storage import service as storage
 from propgroup.storage.blobstore import BlobStore
-from propgroup.tenancy.slugs import tenant_slug
 
 LIST_CLASS = "destruction_list"  # 会计档案销毁清册: kept permanently
 
@@ -317,42 +312,22 @@ def _file_the_list(
     supervisors: tuple[User, User],
 ) -> ArchiveItem:
     """The list (CSV) and its certificate (PDF), as one permanent item of the unit."""
-    year = approvals.today(session).year
-    record_item = new_item(
+    return file_generated(
         session,
-        SYSTEM,
-        {
-            "class_code": LIST_CLASS,
-            "unit_id": unit.id,
-            "fiscal_year": year,
-            "title": f"会计档案销毁清册及销毁证明 #{listing.id} · {unit.name}"[:300],
-        },
+        store,
+        principal,
+        class_code=LIST_CLASS,
+        unit=unit,
+        title=f"会计档案销毁清册及销毁证明 #{listing.id} · {unit.name}",
         source=("archive_destruction_list", listing.id),
-    )
-    documents = [
-        storage.store_document(
-            session,
-            store,
-            tenant_slug=tenant_slug(session),
-            stream=io.BytesIO(content),
-            filename=name,
-            entity_type=FILE_ENTITY,
-            entity_id=record_item.id,
-            unit_id=unit.id,
-            uploaded_by=principal.id,
-            max_bytes=len(content),
-        )
-        for name, content in (
+        files=[
             (f"destruction-list-{listing.id}.csv", list_csv(session, items)),
             (
                 f"destruction-certificate-{listing.id}.pdf",
                 certificate(session, listing, unit, items, principal, supervisors),
             ),
-        )
-    ]
-    session.flush()
-    link_documents(session, SYSTEM, record_item, documents)
-    return record_item
+        ],
+    )
 
 
 def read_list(session: Session, principal: Principal, list_id: int) -> DestructionList:

@@ -228,6 +228,57 @@ class Loan(TenantBase):
     received_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
 
+HANDOVER_KINDS = ("archive", "seal", "cheque_book", "open_item", "other")
+
+
+class Handover(TenantBase):
+    """工作交接: when an accountant or cashier leaves (R-BNK-3, seed §19), the archives, seals,
+    cheque books and open items they keep are handed over on a list signed by the one leaving,
+    the one taking over and a supervisor; signed, it is filed as a transfer list (移交清册)."""
+
+    __tablename__ = "archive_handovers"
+    __table_args__ = (
+        CheckConstraint("status in ('open', 'signed', 'cancelled')", name="status"),
+        CheckConstraint(
+            "leaving_id <> receiving_id and supervisor_id not in (leaving_id, receiving_id)",
+            name="three_people",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("org_units.id"), index=True)
+    leaving_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    receiving_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    supervisor_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    reason: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    created_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    leaving_signed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    receiving_signed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    supervisor_signed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    record_item_id: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class HandoverLine(TenantBase):
+    """One thing handed over: an archive item of the unit, a seal, a cheque book (with its
+    number range in the description), an open item, or anything else named."""
+
+    __tablename__ = "archive_handover_lines"
+    __table_args__ = (
+        CheckConstraint(_in("kind", HANDOVER_KINDS), name="kind"),
+        CheckConstraint("(kind = 'archive') = (item_id is not null)", name="archive_item"),
+        CheckConstraint("quantity > 0", name="quantity"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    handover_id: Mapped[int] = mapped_column(ForeignKey("archive_handovers.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    description: Mapped[str] = mapped_column(String(300))
+    quantity: Mapped[int] = mapped_column(Integer, default=1)
+    item_id: Mapped[int | None] = mapped_column(ForeignKey("archive_items.id"))
+
+
 def held() -> Exists:
     """True for an ArchiveItem row under an active legal hold: on itself, or on a unit above
     it (that year, or every year). Read when needed, so an item filed later under a held unit

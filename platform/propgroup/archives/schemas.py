@@ -201,3 +201,41 @@ class LoanQuerySchema(Schema):
     item_id = fields.Integer(validate=ID)
     unit_id = fields.Integer(validate=ID)
     overdue = fields.Boolean()
+
+
+class HandoverLineSchema(Schema):
+    kind = fields.String()
+    description = fields.String()
+    quantity = fields.Integer()
+    item_id = fields.Integer(allow_none=True)
+
+
+class HandoverInSchema(Schema):
+    """Passed on as given: the service's schema names every wrong field."""
+
+    unit_id = fields.Raw(required=True)
+    leaving = fields.Raw(required=True)
+    receiving = fields.Raw(required=True)
+    supervisor = fields.Raw(required=True)
+    reason = fields.Raw(required=True)
+    lines = fields.Raw(required=True)
+
+
+class HandoverSchema(Schema):
+    id = fields.Integer()
+    unit_id = fields.Integer()
+    leaving_id = fields.Integer()
+    receiving_id = fields.Integer()
+    supervisor_id = fields.Integer()
+    reason = fields.String()
+    status = fields.String()
+    created_at = fields.DateTime()
+    leaving_signed_at = fields.DateTime(allow_none=True)
+    receiving_signed_at = fields.DateTime(allow_none=True)
+    supervisor_signed_at = fields.DateTime(allow_none=True)
+    record_item_id = fields.Integer(allow_none=True)
+    lines = fields.List(fields.Nested(HandoverLineSchema))
+
+
+class CancelInSchema(Schema):
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=2000))

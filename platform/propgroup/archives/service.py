@@ -4,6 +4,7 @@ due date each carries, and search. Nothing here deletes a file: destruction.py i
 
 from __future__ import annotations
 
+import io
 from collections.abc import Sequence
 from datetime import date
 from typing import Any
@@ -12,6 +13,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
+from propgroup.approvals.service import today
 from propgroup.archives import locks
 from propgroup.archives.models import PERIOD, ArchiveFile, ArchiveItem, held
 from propgroup.archives.schedule import checked_by, due_date, rule_for
@@ -20,7 +22,7 @@ from propgroup.budgets.periods import FISCAL_YEARS
 from propgroup.db import BIGINT_MAX
 from propgroup.errors import Conflict, Forbidden, InvalidInput, NotFound
 from propgroup.identity.authz import authorize, visible_units
-from propgroup.identity.principals import Principal
+from propgroup.identity.principals import SYSTEM, Principal
 from propgroup.org import service as org
 from propgroup.org.models import OrgUnit
 from propgroup.storage import service as storage
@@ -209,6 +211,50 @@ def link_documents(
         },
     )
     return files
+
+
+def file_generated(
+    session: Session,
+    store: BlobStore,
+    principal: Principal,
+    *,
+    class_code: str,
+    unit: OrgUnit,
+    title: str,
+    source: tuple[str, int],
+    files: Sequence[tuple[str, bytes]],
+) -> ArchiveItem:
+    """A record the system wrote (a destruction list, a handover list) filed as an item of this
+    year with its files; ``principal`` is who signed it into being."""
+    item = new_item(
+        session,
+        SYSTEM,
+        {
+            "class_code": class_code,
+            "unit_id": unit.id,
+            "fiscal_year": today(session).year,
+            "title": title[:300],
+        },
+        source=source,
+    )
+    documents = [
+        storage.store_document(
+            session,
+            store,
+            tenant_slug=tenant_slug(session),
+            stream=io.BytesIO(content),
+            filename=name,
+            entity_type=FILE_ENTITY,
+            entity_id=item.id,
+            unit_id=unit.id,
+            uploaded_by=principal.id if principal.kind == "user" else None,
+            max_bytes=len(content),
+        )
+        for name, content in files
+    ]
+    session.flush()
+    link_documents(session, SYSTEM, item, documents)
+    return item
 
 
 def check_add_file(session: Session, principal: Principal, item_id: int) -> ArchiveItem:
