@@ -5,12 +5,14 @@ from __future__ import annotations
 import os
 import re
 import secrets
+import threading
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from werkzeug.serving import make_server
 
 from propgroup.config import PROJECT_HOME
 from propgroup.db import tenant_session
@@ -18,6 +20,7 @@ from propgroup.org import service as org
 from propgroup.tenancy import service
 from propgroup.tenancy.models import Tenant
 from propgroup.tenancy.templates import load_group
+from tests.portal.test_browser import CHROMIUM, CHROMIUM_ARGS
 
 DEMO_FILE = PROJECT_HOME / "tenants" / "demo.toml"
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -96,3 +99,44 @@ def form_token(client: FlaskClient, path: str) -> str:
 def group_with(group: dict[str, Any], *logins: str) -> dict[str, Any]:
     """The demo group with only some of its people: provisioning hashes one password per user."""
     return {**group, "users": [user for user in group["users"] if user["login"] in logins]}
+
+
+# --- in the browser -----------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def live_server(control) -> Iterator[str]:
+    """The real app on 127.0.0.1 and a free port, served from a thread (for Chromium)."""
+    from propgroup.app import create_app
+
+    server = make_server("127.0.0.1", 0, create_app({"TESTING": True}), threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="portal-live", daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=5)
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    """Debian's Chromium through Playwright; skipped, with the reason, when missing."""
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} is missing (apt-get install -y chromium); browser test skipped")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+def signed_in_page(chromium, base, slug, login, password):
+    """A new browser context signed in as ``login``, on the home page."""
+    context = chromium.new_context(viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    page.goto(f"{base}/t/{slug}/login")
+    page.fill("#login", login)
+    page.fill("#password", password)
+    page.click("button.primary")
+    page.wait_for_url(f"{base}/t/{slug}/")
+    return page

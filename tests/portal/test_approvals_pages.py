@@ -9,21 +9,17 @@ import os
 import re
 import secrets
 import tempfile
-import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
-from werkzeug.serving import make_server
 
 from propgroup.approvals.models import ApprovalRequest
 from propgroup.db import tenant_session
 from propgroup.identity import service as identity
 from propgroup.org import service as org
 from propgroup.tenancy import service as tenancy
-from tests.portal.conftest import csrf_token, form_token, group_with, sign_in
-from tests.portal.test_browser import CHROMIUM, CHROMIUM_ARGS
+from tests.portal.conftest import csrf_token, form_token, group_with, sign_in, signed_in_page
 from tests.support.groups import demo_today
 
 REQUESTER = "qian.staff"  # department head at SH-XTD: raises requests, in none of their chains
@@ -456,46 +452,11 @@ def test_navigation_and_english_pages(browsers, group, units):
 # --- in the browser -----------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def live_server(control) -> Iterator[str]:
-    from propgroup.app import create_app
-
-    server = make_server("127.0.0.1", 0, create_app({"TESTING": True}), threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="approvals-live", daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=5)
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is missing (apt-get install -y chromium); browser test skipped")
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-def _signed_in_page(chromium, base, slug, login, password):
-    context = chromium.new_context(viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    page.goto(f"{base}/t/{slug}/login")
-    page.fill("#login", login)
-    page.fill("#password", password)
-    page.click("button.primary")
-    page.wait_for_url(f"{base}/t/{slug}/")
-    return page
-
-
 def test_in_the_browser_a_request_is_submitted_and_approved(
     chromium, live_server, group, units, demo_password
 ):
     slug = group.slug
-    page = _signed_in_page(chromium, live_server, slug, REQUESTER, demo_password)
+    page = signed_in_page(chromium, live_server, slug, REQUESTER, demo_password)
     page.goto(f"{live_server}/t/{slug}/approvals/new")
     page.select_option("#unit_id", str(units["SH-XTD"]))
     page.fill("#title", "浏览器测试报销")
@@ -517,7 +478,7 @@ def test_in_the_browser_a_request_is_submitted_and_approved(
     assert page.get_by_test_id("status").inner_text() == "审批中"
     page.context.close()
 
-    page = _signed_in_page(chromium, live_server, slug, ACCOUNTANT, demo_password)
+    page = signed_in_page(chromium, live_server, slug, ACCOUNTANT, demo_password)
     assert int(page.get_by_test_id("pending-count").inner_text()) >= 1
     page.click("nav.nav a:text('审批')")
     page.get_by_test_id("inbox-waiting").wait_for()

@@ -6,7 +6,7 @@ A hold names one item, or a unit (its whole subtree), optionally for one fiscal 
 
 from __future__ import annotations
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, and_, literal, or_, select
 from sqlalchemy.orm import Session
 
 from propgroup.approvals.service import now
@@ -134,3 +134,28 @@ def visible_holds(session: Session, principal: Principal, *, active: bool | None
             LegalHold.released_at.is_(None) if active else LegalHold.released_at.is_not(None)
         )
     return query.order_by(LegalHold.id.desc())
+
+
+def holds_on(session: Session, item: ArchiveItem) -> list[LegalHold]:
+    """Every hold, active or released, that covers the item: on it, or on a unit above it for
+    its year or every year (newest first)."""
+    path = org.get_unit(session, item.unit_id).path
+    return list(
+        session.scalars(
+            select(LegalHold)
+            .outerjoin(OrgUnit, OrgUnit.id == LegalHold.unit_id)
+            .where(
+                or_(
+                    LegalHold.item_id == item.id,
+                    and_(
+                        literal(path).startswith(OrgUnit.path),
+                        or_(
+                            LegalHold.fiscal_year.is_(None),
+                            LegalHold.fiscal_year == item.fiscal_year,
+                        ),
+                    ),
+                )
+            )
+            .order_by(LegalHold.id.desc())
+        )
+    )

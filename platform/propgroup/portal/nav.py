@@ -25,6 +25,7 @@ class NavItem:
 HOME = NavItem("portal.home", _l("Home"))
 ORGANISATION = NavItem("portal.units", _l("Organisation"))
 APPROVALS = NavItem("portal.approvals.index", _l("Approvals"))
+ARCHIVES = NavItem("portal.archives.index", _l("Archives"))
 ADMINISTRATION = NavItem("portal.identity.admin_users", _l("Administration"))
 
 
@@ -52,6 +53,8 @@ def nav_items(session: Session, principal: Principal, user: User) -> list[NavIte
         items.append(ORGANISATION)
     if "approvals:read" in actions:
         items.append(APPROVALS)
+    if "archives:read" in actions:
+        items.append(ARCHIVES)
     if may_administer(session, principal):
         items.append(ADMINISTRATION)
     return items
