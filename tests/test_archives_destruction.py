@@ -474,3 +474,40 @@ def test_r_arc_1_approvers_are_told_the_item_count_not_an_amount(db, monkeypatch
     body = mail.get_body().get_content()
     assert sent == 1 and mail["To"] == "wang.xiangmu@demo.propgroup.test"
     assert "件数：2 件" in body and "¥" not in body
+
+
+def test_r_arc_2_a_hold_cannot_slip_in_while_a_list_is_carried_out(control, group):
+    """Carrying out holds the hold table in SHARE mode until it commits: a hold placed meanwhile
+    waits (here: times out) instead of landing between the check and the deletion."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import OperationalError
+
+    with tenant_session(control, group.schema_name) as setup:
+        item = _item(setup)
+        _appraised(setup, item)
+        listing = destruction.draw_up(
+            setup, person(setup, ACCOUNTANT), unit_id=item.unit_id, item_ids=[item.id]
+        )
+        for step, login in enumerate([HEAD, REGIONAL], start=1):
+            approvals.decide(
+                setup, person(setup, login), listing.approval_request_id, step=step, approve=True
+            )
+        setup.commit()
+    with (
+        tenant_session(control, group.schema_name) as carrying,
+        tenant_session(control, group.schema_name) as holding,
+    ):
+        destruction.carry_out(
+            carrying,
+            configured_store(),
+            person(carrying, ACCOUNTANT),
+            listing.id,
+            archives_supervisor=HEAD,
+            accounting_supervisor=ACCOUNTANT,
+        )
+        holding.execute(text("set local lock_timeout = '300ms'"))
+        with pytest.raises(OperationalError, match="lock timeout"):
+            holds.place_hold(holding, person(holding, HEAD), reason="迟到的诉讼", item_id=item.id)
+            holding.flush()
+        holding.rollback()
+        carrying.commit()

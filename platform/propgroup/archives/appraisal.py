@@ -139,7 +139,10 @@ def confirm(
     elif agree:
         item.kept_until = appraisal.keep_until
         item.due_on = due_date(
-            rule_for(session, item.class_code), item.fiscal_year, item.disposed_on, item.kept_until
+            rule_for(session, item.class_code, to_compute=True),
+            item.fiscal_year,
+            item.disposed_on,
+            item.kept_until,
         )
         item.status = "kept"
         locks.sync_later(session, item_ids=[item.id])  # the lock lengthens with it

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session
 
 from propgroup.approvals import service as approvals
@@ -262,6 +262,9 @@ def carry_out(
             code="same_supervisor",
             errors={"accounting_supervisor": ["the same person"]},
         )
+    # A hold being placed now either commits first and is seen below, or waits for this
+    # destruction to finish: holds cannot slip in between the check and the deletion.
+    session.execute(text("lock table archive_holds in share mode"))
     items = items_of(session, listing)
     today = approvals.today(session)
     for item in items:

@@ -84,8 +84,17 @@ def install_schedule(session: Session, specs: list[dict[str, Any]]) -> None:
     session.flush()
 
 
-def rule_for(session: Session, class_code: object) -> RetentionRule:
-    rule = session.get(RetentionRule, class_code) if isinstance(class_code, str) else None
+def rule_for(session: Session, class_code: object, *, to_compute: bool = False) -> RetentionRule:
+    """The class's rule. ``to_compute``: a due date is about to be stored from it, so the row is
+    held (FOR SHARE) until commit: a schedule change waits for that date and then recomputes it,
+    instead of missing it."""
+    rule = (
+        session.get(
+            RetentionRule, class_code, with_for_update={"read": True} if to_compute else None
+        )
+        if isinstance(class_code, str)
+        else None
+    )
     if rule is None:
         raise InvalidInput(
             f"{str(class_code)[:40]!r} is no class of the retention schedule",

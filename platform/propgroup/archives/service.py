@@ -109,7 +109,7 @@ def new_item(
     checked = _checked_spec(session, spec)
     unit = archive_unit(session, checked["unit_id"])
     authorize(session, principal, "archives:write", unit)
-    rule = rule_for(session, checked["class_code"])
+    rule = rule_for(session, checked["class_code"], to_compute=True)
     item = ArchiveItem(
         **checked,
         due_on=due_date(rule, checked["fiscal_year"], checked["disposed_on"]),
@@ -162,7 +162,7 @@ def record_disposal(
     """An asset card's asset was disposed of: its period starts at that year's end."""
     item = item_for(session, principal, item_id, "archives:write", lock=True)
     _not_destroyed(item)
-    rule = rule_for(session, item.class_code)
+    rule = rule_for(session, item.class_code, to_compute=True)
     if rule.counted_from != "disposal":
         raise InvalidInput(
             f"{rule.name} is not counted from a disposal",
