@@ -227,3 +227,31 @@ def test_r_arc_1_schedule_over_the_api(control, group):
     assert changed.status_code == 200 and changed.json["years"] == 35
     forbidden = call("PUT", "/retention/journal", tokens["li.kuaiji"], json={"years": 3})
     assert forbidden.status_code == 403
+
+
+def test_r_arc_1_schedule_change_waits_for_a_filing_in_flight(control, group):
+    """An item being filed holds its rule (FOR SHARE) until commit, so a schedule change cannot
+    recompute around it and leave it with the old due date."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import OperationalError
+
+    from propgroup.db import tenant_session
+
+    with (
+        tenant_session(control, group.schema_name) as filing,
+        tenant_session(control, group.schema_name) as changing,
+    ):
+        service.new_item(
+            filing, person(filing, "li.kuaiji"), _spec(filing, class_code="tax_return")
+        )
+        changing.execute(text("set local lock_timeout = '300ms'"))
+        with pytest.raises(OperationalError, match="lock timeout"):
+            schedule.change_rule(
+                changing,
+                person(changing, "zheng.guanliyuan"),
+                "tax_return",
+                {"years": 12},
+                date.today(),
+            )
+        changing.rollback()
+        filing.rollback()
