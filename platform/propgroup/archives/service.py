@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from propgroup.approvals.service import today
 from propgroup.archives import locks
-from propgroup.archives.models import PERIOD, ArchiveFile, ArchiveItem, held
+from propgroup.archives.models import PERIOD, ArchiveFile, ArchiveItem, RetentionRule, held
 from propgroup.archives.schedule import checked_by, due_date, rule_for
 from propgroup.audit.service import record
 from propgroup.budgets.periods import FISCAL_YEARS
@@ -55,16 +55,17 @@ class ItemSpecSchema(Schema):
             raise ValidationError(f"the range ends before it starts ({low})", "number_to")
 
 
-def _checked_spec(session: Session, spec: dict[str, Any]) -> dict[str, Any]:
+def _checked_spec(session: Session, spec: dict[str, Any]) -> tuple[dict[str, Any], RetentionRule]:
+    """The spec, checked, and the rule its due date is computed from (held until commit)."""
     checked = checked_by(ItemSpecSchema(), spec, "the archive item was refused", "bad_item")
-    rule = rule_for(session, checked["class_code"])
+    rule = rule_for(session, checked["class_code"], to_compute=True)
     if checked["disposed_on"] is not None and rule.counted_from != "disposal":
         raise InvalidInput(
             f"{rule.name}: only records counted from a disposal have a disposal date",
             code="bad_item",
             errors={"disposed_on": ["not for this class"]},
         )
-    return checked
+    return checked, rule
 
 
 def signed_by_person(principal: Principal) -> None:
@@ -106,10 +107,9 @@ def new_item(
 ) -> ArchiveItem:
     """Catalogue an item; its due date follows from its class. ``source`` names the record that
     filed it automatically (a paid request)."""
-    checked = _checked_spec(session, spec)
+    checked, rule = _checked_spec(session, spec)
     unit = archive_unit(session, checked["unit_id"])
     authorize(session, principal, "archives:write", unit)
-    rule = rule_for(session, checked["class_code"], to_compute=True)
     item = ArchiveItem(
         **checked,
         due_on=due_date(rule, checked["fiscal_year"], checked["disposed_on"]),
@@ -213,6 +213,30 @@ def link_documents(
     return files
 
 
+def _stored(
+    session: Session,
+    store: BlobStore,
+    principal: Principal,
+    item: ArchiveItem,
+    stream: ReadableStream,
+    filename: str,
+    max_bytes: int,
+) -> Document:
+    """The bytes stored as a document of the item (not linked yet)."""
+    return storage.store_document(
+        session,
+        store,
+        tenant_slug=tenant_slug(session),
+        stream=stream,
+        filename=filename,
+        entity_type=FILE_ENTITY,
+        entity_id=item.id,
+        unit_id=item.unit_id,
+        uploaded_by=principal.id if principal.kind == "user" else None,
+        max_bytes=max_bytes,
+    )
+
+
 def file_generated(
     session: Session,
     store: BlobStore,
@@ -238,18 +262,7 @@ def file_generated(
         source=source,
     )
     documents = [
-        storage.store_document(
-            session,
-            store,
-            tenant_slug=tenant_slug(session),
-            stream=io.BytesIO(content),
-            filename=name,
-            entity_type=FILE_ENTITY,
-            entity_id=item.id,
-            unit_id=unit.id,
-            uploaded_by=principal.id if principal.kind == "user" else None,
-            max_bytes=len(content),
-        )
+        _stored(session, store, principal, item, io.BytesIO(content), name, len(content))
         for name, content in files
     ]
     session.flush()
@@ -275,18 +288,7 @@ def add_file(
     max_bytes: int,
 ) -> ArchiveFile:
     item = check_add_file(session, principal, item_id)
-    document = storage.store_document(
-        session,
-        store,
-        tenant_slug=tenant_slug(session),
-        stream=stream,
-        filename=filename,
-        entity_type=FILE_ENTITY,
-        entity_id=item.id,
-        unit_id=item.unit_id,
-        uploaded_by=principal.id if principal.kind == "user" else None,
-        max_bytes=max_bytes,
-    )
+    document = _stored(session, store, principal, item, stream, filename, max_bytes)
     item = item_for(session, principal, item_id, "archives:write", lock=True)
     _not_destroyed(item)  # destroyed while the bytes streamed in: they are swept as an orphan
     return link_documents(session, principal, item, [document])[0]
