@@ -1,12 +1,11 @@
-"""Appraisal and destruction (鉴定与销毁, R-ARC-1, R-ARC-2).
+"""Destruction (销毁, R-ARC-1, R-ARC-2).
 
-The yearly sweep marks items past retention as due. Each due item is appraised by two people
-(one proposes keeping it longer, with a new date, or destroying it; another agrees or not). Items
-appraised for destruction go on a destruction list, approved through the approvals engine as a
-``destruction_list`` request (its requester cannot approve it, R-APR-3). An approved list is
-carried out before two supervisors (archives and accounting): files are deleted from storage, and
-the list with its certificate is filed as a permanent archive item. This is the only way any
-archived file is ever deleted; a held item or one not yet due is refused at every step.
+Items appraised for destruction by two people (appraisal.py) go on a destruction list, approved
+through the approvals engine as a ``destruction_list`` request (its requester cannot approve it,
+R-APR-3). An approved list is carried out before two supervisors (archives and accounting): the
+files are deleted from storage, and the list with its certificate is filed as a permanent archive
+item. This is the only way any archived file is ever deleted; a held item or one not yet due is
+refused at every step.
 """
 
 from __future__ import annotations
@@ -23,16 +22,11 @@ from propgroup.approvals import service as approvals
 from propgroup.approvals.models import ApprovalRequest
 from propgroup.archives.appraisal import refuse_held
 from propgroup.archives.certificate import certificate, list_csv
-from propgroup.archives.models import (
-    ArchiveItem,
-    DestructionList,
-    held,
-)
+from propgroup.archives.models import ArchiveFile, ArchiveItem, DestructionList, held
 from propgroup.archives.schedule import rule_for
 from propgroup.archives.service import (
     archive_unit,
     file_generated,
-    files_of,
     signed_by_person,
 )
 from propgroup.audit.service import record
@@ -45,6 +39,7 @@ from propgroup.identity.service import user_principal
 from propgroup.org import service as org
 from propgroup.org.models import OrgUnit
 from propgroup.storage.blobstore import BlobStore
+from propgroup.storage.models import Document
 
 LIST_CLASS = "destruction_list"  # 会计档案销毁清册: kept permanently
 
@@ -266,6 +261,8 @@ def carry_out(
     # destruction to finish: holds cannot slip in between the check and the deletion.
     session.execute(text("lock table archive_holds in share mode"))
     items = items_of(session, listing)
+    on_list = ArchiveItem.destruction_list_id == listing.id
+    held_ids = set(session.scalars(select(ArchiveItem.id).where(on_list, held())))
     today = approvals.today(session)
     for item in items:
         if item.due_on is None or item.due_on > today:
@@ -273,8 +270,15 @@ def carry_out(
                 f"archive item {item.id} is not due until {item.due_on or 'never'}",
                 code="not_due",
             )
-        refuse_held(session, item)
-    files = [pair for item in items for pair in files_of(session, item)]
+        if item.id in held_ids:
+            refuse_held(session, item)
+    files = session.execute(
+        select(ArchiveFile, Document)
+        .join(Document, Document.id == ArchiveFile.document_id)
+        .join(ArchiveItem, ArchiveItem.id == ArchiveFile.item_id)
+        .where(on_list)
+        .order_by(ArchiveFile.id)
+    ).all()
     for archived, document in files:
         if archived.destroyed_at is None:
             store.delete(document.blob_key)
