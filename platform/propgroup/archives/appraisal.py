@@ -28,17 +28,17 @@ def sweep_due(session: Session, today: date) -> int:
         update(ArchiveItem)
         .where(ArchiveItem.status == "kept", ArchiveItem.due_on <= today)
         .values(status="due")
-        .returning(ArchiveItem.id)
-    ).all()
+        .execution_options(synchronize_session=False)
+    ).rowcount
     record(
         session,
         SYSTEM,
         "archives.retention_swept",
         "archive_items",
         None,
-        after={"day": today, "due": len(swept)},
+        after={"day": today, "due": swept},
     )
-    return len(swept)
+    return swept
 
 
 # --- appraisal ------------------------------------------------------------------------------

@@ -169,8 +169,8 @@ def change_rule(
                 else_=ArchiveItem.status,
             ),
         )
-        .returning(ArchiveItem.id)
-    ).all()
+        .execution_options(synchronize_session=False)  # callers reload what they hold
+    ).rowcount
     locks.sync_later(session, class_code=rule.class_code)  # locks only ever lengthen
     record(
         session,
@@ -179,6 +179,6 @@ def change_rule(
         "archive_retention",
         rule.class_code,
         before=before,
-        after={**checked, "items_recomputed": len(changed)},
+        after={**checked, "items_recomputed": changed},
     )
-    return rule, len(changed)
+    return rule, changed
