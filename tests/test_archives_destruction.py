@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from propgroup.approvals import service as approvals
+from propgroup.approvals.models import ApprovalRequest
 from propgroup.archives import appraisal, destruction, holds, integrity, service
 from propgroup.archives.models import ArchiveItem
 from propgroup.audit.models import AuditEvent
@@ -511,3 +512,58 @@ def test_r_arc_2_a_hold_cannot_slip_in_while_a_list_is_carried_out(control, grou
             holding.flush()
         holding.rollback()
         carrying.commit()
+
+
+def test_r_arc_1_approved_list_whose_items_stopped_being_due_is_withdrawn(db):
+    """A lengthened schedule after approval: carrying out refuses the items, and the approved
+    list is withdrawn, giving them back to custody (the approval stays on record)."""
+    from propgroup.archives import schedule
+
+    item = _item(db)
+    _appraised(db, item)
+    listing = destruction.draw_up(
+        db, person(db, ACCOUNTANT), unit_id=item.unit_id, item_ids=[item.id]
+    )
+    for step, login in enumerate([HEAD, REGIONAL], start=1):
+        approvals.decide(
+            db, person(db, login), listing.approval_request_id, step=step, approve=True
+        )
+    schedule.change_rule(
+        db,
+        person(db, "zheng.guanliyuan"),
+        "periodic_report",
+        {"years": 50},
+        approvals.today(db),
+    )
+    db.refresh(item)
+    assert item.status == "listed" and item.due_on.year == 2061
+    with pytest.raises(Conflict) as refused:
+        destruction.carry_out(
+            db,
+            configured_store(),
+            person(db, ACCOUNTANT),
+            listing.id,
+            archives_supervisor=HEAD,
+            accounting_supervisor=ACCOUNTANT,
+        )
+    assert refused.value.code == "not_due"
+    destruction.withdraw(db, person(db, ACCOUNTANT), listing.id)
+    db.refresh(item)
+    assert listing.status == "withdrawn" and (item.status, item.destruction_list_id) == (
+        "kept",
+        None,
+    )
+    request = db.get(ApprovalRequest, listing.approval_request_id)
+    assert request.status == "approved"
+
+
+def test_r_arc_1_a_lengthened_schedule_undoes_an_appraisal_for_destruction(db):
+    from propgroup.archives import schedule
+
+    item = _item(db)
+    _appraised(db, item)
+    schedule.change_rule(
+        db, person(db, "zheng.guanliyuan"), "periodic_report", {"years": 50}, approvals.today(db)
+    )
+    db.refresh(item)
+    assert (item.status, item.due_on.year) == ("kept", 2061)

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select, text, update
+from sqlalchemy import case, select, text, update
 from sqlalchemy.orm import Session
 
 from propgroup.approvals import service as approvals
@@ -175,12 +175,46 @@ def items_of(session: Session, listing: DestructionList) -> list[ArchiveItem]:
 
 
 def withdraw(session: Session, principal: Principal, list_id: int) -> DestructionList:
+    """Take a list back before it is carried out: in approval, its request is withdrawn; once
+    approved (say its items stopped being due), the approval stays on record and the items are
+    given back."""
+    signed_by_person(principal)
     listing = get_list(session, principal, list_id, "archives:appraise")
-    if listing.status != "in_approval":
+    if listing.status == "in_approval":
+        approvals.withdraw(session, principal, listing.approval_request_id, by_owner=True)
+        session.refresh(listing)
+        return listing
+    listing = get_list(session, principal, list_id, "archives:appraise", lock=True)
+    if listing.status != "approved":
         raise Conflict(f"destruction list {list_id} is {listing.status}", code="bad_state")
-    approvals.withdraw(session, principal, listing.approval_request_id, by_owner=True)
-    session.refresh(listing)
+    _give_back(session, listing, "withdrawn")
+    record(
+        session,
+        principal,
+        "archives.destruction_list_withdrawn",
+        "archive_destruction_list",
+        listing.id,
+        after={"after_approval": True},
+    )
     return listing
+
+
+def _give_back(session: Session, listing: DestructionList, status: str) -> None:
+    """The list ends without destruction: its items wait for another list, or are back in
+    custody when they are no longer due."""
+    listing.status = status
+    session.execute(
+        update(ArchiveItem)
+        .where(ArchiveItem.destruction_list_id == listing.id)
+        .values(
+            status=case(
+                (ArchiveItem.due_on <= approvals.today(session), "to_destroy"), else_="kept"
+            ),
+            destruction_list_id=None,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    session.flush()
 
 
 def list_request_settled(session: Session, request: ApprovalRequest) -> None:
@@ -195,14 +229,9 @@ def list_request_settled(session: Session, request: ApprovalRequest) -> None:
         return
     if request.status == "approved":
         listing.status = "approved"
+        session.flush()
     else:
-        listing.status = "rejected" if request.status == "rejected" else "withdrawn"
-        session.execute(
-            update(ArchiveItem)
-            .where(ArchiveItem.destruction_list_id == listing.id)
-            .values(status="to_destroy", destruction_list_id=None)
-        )
-    session.flush()
+        _give_back(session, listing, "rejected" if request.status == "rejected" else "withdrawn")
     record(
         session,
         SYSTEM,

@@ -160,10 +160,13 @@ def change_rule(
         .where(ArchiveItem.class_code == rule.class_code, ArchiveItem.status != "destroyed")
         .values(
             due_on=due,
-            # No longer due after all: back in custody, unless an appraisal already decided it.
+            # No longer due after all: back in custody, an appraisal for destruction with it
+            # (it judged a period that is no longer the rule). Listed items stay on their list,
+            # which checks again when it is carried out.
             status=case(
                 (
-                    (ArchiveItem.status == "due") & (func.coalesce(due, date.max) > today),
+                    ArchiveItem.status.in_(("due", "to_destroy"))
+                    & (func.coalesce(due, date.max) > today),
                     "kept",
                 ),
                 else_=ArchiveItem.status,
