@@ -255,3 +255,16 @@ def test_r_arc_1_schedule_change_waits_for_a_filing_in_flight(control, group):
             )
         changing.rollback()
         filing.rollback()
+
+
+def test_lock_mode_is_a_tenant_setting_changed_by_an_admin(control, group):
+    tokens = personal_tokens(control, group, ["archives:read", "archives:admin"])
+    call = api_caller(group, "/archives")
+    assert call("GET", "/settings", tokens["feng.shenji"]).json == {"lock_mode": "governance"}
+    bad = call("PUT", "/settings", tokens["zheng.guanliyuan"], json={"lock_mode": "strict"})
+    assert bad.status_code == 422 and "lock_mode" in bad.json["errors"]
+    refused = call("PUT", "/settings", tokens["li.kuaiji"], json={"lock_mode": "compliance"})
+    assert refused.status_code == 403
+    changed = call("PUT", "/settings", tokens["zheng.guanliyuan"], json={"lock_mode": "compliance"})
+    assert changed.status_code == 200 and changed.json == {"lock_mode": "compliance"}
+    assert call("GET", "/settings", tokens["feng.shenji"]).json == {"lock_mode": "compliance"}

@@ -50,11 +50,13 @@ from propgroup.archives.schemas import (
     ReleaseInSchema,
     RuleChangedSchema,
     RuleSchema,
+    SettingsSchema,
 )
 from propgroup.errors import TooLarge
 from propgroup.storage.models import Document
 from propgroup.storage.settings import configured_store, max_upload_bytes
 from propgroup.tenancy.middleware import tenant_db
+from propgroup.tenancy.settings import archive_lock_mode
 
 blp = Blueprint("archives", __name__, url_prefix="/api/archives", description="Accounting archives")
 
@@ -91,6 +93,23 @@ def change_retention(data, class_code: str):
         session, current_principal(), class_code, data, today(session)
     )
     return {**columns_of(rule), "items_recomputed": count}
+
+
+@blp.route("/settings")
+@blp.response(200, SettingsSchema)
+def settings():
+    session = tenant_db()
+    service.readable_somewhere(session, current_principal())
+    return {"lock_mode": archive_lock_mode(session)}
+
+
+@blp.route("/settings", methods=["PUT"])
+@blp.arguments(SettingsSchema)
+@blp.response(200, SettingsSchema)
+def change_settings(data):
+    """The S3 Object Lock mode of archived files: governance (default) or compliance."""
+    mode = schedule.change_lock_mode(tenant_db(), current_principal(), data["lock_mode"])
+    return {"lock_mode": mode}
 
 
 @blp.route("/items")

@@ -21,6 +21,7 @@ from propgroup.errors import InvalidInput, NotFound
 from propgroup.identity.authz import authorize
 from propgroup.identity.principals import Principal
 from propgroup.org import service as org
+from propgroup.tenancy.models import TenantSettings
 
 CLASS_CODE = validate.Regexp(r"^[a-z][a-z0-9_]{1,39}$", error="code must be 2-40 of a-z 0-9 _")
 YEARS = validate.Range(min=1, max=100)
@@ -185,3 +186,29 @@ def change_rule(
         after={**checked, "items_recomputed": changed},
     )
     return rule, changed
+
+
+def change_lock_mode(session: Session, principal: Principal, mode: object) -> str:
+    """The Object Lock mode of files locked from now on (locks already set keep theirs: S3 lets
+    nobody weaken a compliance lock, and a governance one is only ever lengthened here)."""
+    authorize(session, principal, "archives:admin", org.get_root(session))
+    if mode not in LOCK_MODES:
+        raise InvalidInput(
+            f"lock_mode is one of {', '.join(LOCK_MODES)}",
+            code="bad_lock_mode",
+            errors={"lock_mode": [f"one of {', '.join(LOCK_MODES)}"]},
+        )
+    settings = session.scalar(select(TenantSettings).with_for_update())
+    before = settings.archive_lock_mode
+    settings.archive_lock_mode = mode
+    session.flush()
+    record(
+        session,
+        principal,
+        "archives.lock_mode_changed",
+        "tenant_settings",
+        settings.id,
+        before={"lock_mode": before},
+        after={"lock_mode": mode},
+    )
+    return mode

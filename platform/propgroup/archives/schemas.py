@@ -239,3 +239,7 @@ class HandoverSchema(Schema):
 
 class CancelInSchema(Schema):
     reason = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+
+
+class SettingsSchema(Schema):
+    lock_mode = fields.String(required=True)
