@@ -175,6 +175,17 @@ def test_r_arc_1_destruction_end_to_end_over_the_api(control, group, api, tokens
     store = configured_store()
     assert all(store.exists(key) for key in keys)
 
+    def carry_out(archives_supervisor, accounting_supervisor):
+        return api(
+            "POST",
+            f"/destruction-lists/{listing}/carry-out",
+            tokens[ACCOUNTANT],
+            json={
+                "archives_supervisor": archives_supervisor,
+                "accounting_supervisor": accounting_supervisor,
+            },
+        )
+
     refused = api(
         "POST",
         "/destruction-lists",
@@ -193,12 +204,7 @@ def test_r_arc_1_destruction_end_to_end_over_the_api(control, group, api, tokens
     assert drawn.json["status"] == "in_approval"
     assert {i["status"] for i in drawn.json["items"]} == {"listed"}
 
-    early = api(
-        "POST",
-        f"/destruction-lists/{listing}/carry-out",
-        tokens[ACCOUNTANT],
-        json={"archives_supervisor": HEAD, "accounting_supervisor": ACCOUNTANT},
-    )
+    early = carry_out(HEAD, ACCOUNTANT)
     assert early.status_code == 409 and early.json["code"] == "not_approved"
     by_hand = api(
         "POST",
@@ -220,28 +226,13 @@ def test_r_arc_1_destruction_end_to_end_over_the_api(control, group, api, tokens
         api("GET", f"/destruction-lists/{listing}", tokens[ACCOUNTANT]).json["status"] == "approved"
     )
 
-    same = api(
-        "POST",
-        f"/destruction-lists/{listing}/carry-out",
-        tokens[ACCOUNTANT],
-        json={"archives_supervisor": HEAD, "accounting_supervisor": HEAD},
-    )
+    same = carry_out(HEAD, HEAD)
     assert same.status_code == 422 and same.json["code"] == "same_supervisor"
-    cashier = api(
-        "POST",
-        f"/destruction-lists/{listing}/carry-out",
-        tokens[ACCOUNTANT],
-        json={"archives_supervisor": HEAD, "accounting_supervisor": "zhao.chuna"},
-    )
+    cashier = carry_out(HEAD, "zhao.chuna")
     assert cashier.status_code == 422 and "accounting_supervisor" in cashier.json["errors"]
     assert all(store.exists(key) for key in keys)  # nothing deleted by the refusals
 
-    done = api(
-        "POST",
-        f"/destruction-lists/{listing}/carry-out",
-        tokens[ACCOUNTANT],
-        json={"archives_supervisor": HEAD, "accounting_supervisor": ACCOUNTANT},
-    )
+    done = carry_out(HEAD, ACCOUNTANT)
     assert done.status_code == 200, done.json
     assert done.json["status"] == "destroyed" and {i["status"] for i in done.json["items"]} == {
         "destroyed"
@@ -253,12 +244,7 @@ def test_r_arc_1_destruction_end_to_end_over_the_api(control, group, api, tokens
         f"destruction-certificate-{listing}.pdf",
         f"destruction-list-{listing}.csv",
     ]
-    again = api(
-        "POST",
-        f"/destruction-lists/{listing}/carry-out",
-        tokens[ACCOUNTANT],
-        json={"archives_supervisor": HEAD, "accounting_supervisor": ACCOUNTANT},
-    )
+    again = carry_out(HEAD, ACCOUNTANT)
     assert again.status_code == 409
     with tenant_session(control, group.schema_name) as db:
         assert db.get(ArchiveItem, held_item.id).status == "to_destroy"  # never listed

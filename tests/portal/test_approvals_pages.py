@@ -19,7 +19,7 @@ from propgroup.db import tenant_session
 from propgroup.identity import service as identity
 from propgroup.org import service as org
 from propgroup.tenancy import service as tenancy
-from tests.portal.conftest import csrf_token, form_token, group_with, sign_in, signed_in_page
+from tests.portal.conftest import csrf_token, form_token, group_with, signed_in_page
 from tests.support.groups import demo_today
 
 REQUESTER = "qian.staff"  # department head at SH-XTD: raises requests, in none of their chains
@@ -67,21 +67,6 @@ def group(control, demo_group, demo_password):
 def units(control, group) -> dict[str, int]:
     with tenant_session(control, group.schema_name) as session:
         return {code: org.get_unit_by_code(session, code).id for code in ("SH-XTD", "EAST")}
-
-
-@pytest.fixture(scope="module")
-def browsers(app, group, demo_password):
-    """One signed-in test client per person, made on first use."""
-    made = {}
-
-    def browser(login: str):
-        if login not in made:
-            client = app.test_client()
-            assert sign_in(client, group.slug, login, demo_password).status_code == 303
-            made[login] = client
-        return made[login]
-
-    return browser
 
 
 def count_requests(control, group) -> int:

@@ -16,7 +16,7 @@ from propgroup.db import tenant_session
 from propgroup.org import service as org
 from propgroup.storage.settings import configured_store
 from propgroup.tenancy import service as tenancy
-from tests.portal.conftest import csrf_token, group_with, sign_in, signed_in_page
+from tests.portal.conftest import csrf_token, group_with, signed_in_page
 from tests.portal.test_browser import SCREENSHOTS
 from tests.support.groups import person
 
@@ -69,20 +69,6 @@ def items(control, group):
         south = filed(SOUTH, "SZ-NS", "periodic_report", 2010, "深圳 2010年12月月报")
         session.commit()
         return {"statement": statement.id, "report": report.id, "south": south.id}
-
-
-@pytest.fixture(scope="module")
-def browsers(app, group, demo_password):
-    made = {}
-
-    def browser(login):
-        if login not in made:
-            client = app.test_client()
-            assert sign_in(client, group.slug, login, demo_password).status_code == 303
-            made[login] = client
-        return made[login]
-
-    return browser
 
 
 def test_search_within_the_readers_units_r_org_2(browsers, group, items):
