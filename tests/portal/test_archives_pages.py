@@ -1,7 +1,8 @@
 """Archives in the portal: the catalogue searched by class, unit, year and title within the
 reader's units (R-ORG-2); an item's page with its due date and files; a legal hold placed on the
-page and released only by a second person, the refusal shown on the form (R-ARC-2); a destruction
-list's approval shows its item count, not money; and the same in headless Chromium."""
+page and released only by a second person, the refusal shown on the form (R-ARC-2); appraisal by
+two people and a destruction list drawn up, approved and carried out through the pages (R-ARC-1),
+its approval showing an item count, not money; and the same in headless Chromium."""
 
 from __future__ import annotations
 
@@ -178,3 +179,108 @@ def test_in_the_browser_an_item_is_found_and_held(
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "archive-item.png"), full_page=True)
     page.context.close()
+
+
+def _form_post(client, page_url, action, data):
+    page = client.get(page_url)
+    assert page.status_code == 200, page.status_code
+    return client.post(action, data={"csrf_token": csrf_token(page.text), **data})
+
+
+def test_appraisal_and_destruction_through_the_pages_r_arc_1(browsers, group, control):
+    slug = group.slug
+    accountant, head, regional = browsers(ACCOUNTANT), browsers(HEAD), browsers(REGIONAL)
+    with tenant_session(control, group.schema_name) as session:
+        unit = org.get_unit_by_code(session, "SH-XTD")
+        item = service.new_item(
+            session,
+            person(session, ACCOUNTANT),
+            {
+                "class_code": "periodic_report",
+                "unit_id": unit.id,
+                "fiscal_year": 2008,
+                "title": "2008年月报 第2册",
+            },
+        )
+        service.add_file(
+            session,
+            configured_store(),
+            person(session, ACCOUNTANT),
+            item.id,
+            stream=io.BytesIO(b"%PDF-1.4 old"),
+            filename="old.pdf",
+            max_bytes=1024,
+        )
+        session.commit()
+    url = f"/t/{slug}/archives/items/{item.id}"
+    assert 'data-testid="propose"' in accountant.get(url).text
+    proposed = _form_post(
+        accountant,
+        url,
+        f"{url}/appraisals",
+        {"decision": "destroy", "reason": "已过保管期限，无保存价值"},
+    )
+    assert proposed.status_code == 303
+    page = accountant.get(url)
+    assert "等待第二人" in page.text and 'data-testid="propose"' not in page.text
+    confirm = next(
+        part.split('"', 1)[0]
+        for part in page.text.split('action="')[1:]
+        if "/confirm" in part.split('"', 1)[0]
+    )
+    alone = _form_post(accountant, url, confirm, {"agree": "yes", "comment": "同意"})
+    assert alone.status_code == 403 and "第二人" in alone.text
+    agreed = _form_post(head, url, confirm, {"agree": "yes", "comment": "同意销毁"})
+    assert agreed.status_code == 303
+    assert "已鉴定待销毁" in head.get(url).text
+
+    lists = f"/t/{slug}/archives/destruction"
+    page = accountant.get(lists)
+    assert page.status_code == 200 and "2008年月报 第2册" in page.text
+    empty = _form_post(accountant, lists, lists, {"unit_id": str(unit.id)})
+    assert empty.status_code == 422
+    drawn = _form_post(
+        accountant,
+        lists,
+        lists,
+        {"unit_id": str(unit.id), "item_ids": str(item.id), "note": "2008年报表"},
+    )
+    assert drawn.status_code == 303
+    list_url = drawn.headers["Location"]
+    listing = accountant.get(list_url)
+    assert "审批中" in listing.text and 'data-testid="carry-out"' not in listing.text
+    request_id = int(listing.text.split("/approvals/", 1)[1].split('"', 1)[0])
+    approval = head.get(f"/t/{slug}/approvals/{request_id}")
+    assert "1 件" in approval.text and "¥1.00" not in approval.text
+    for client in (head, regional):
+        page = client.get(f"/t/{slug}/approvals/{request_id}")
+        step = page.text.split('name="step" value="', 1)[1].split('"', 1)[0]
+        decided = client.post(
+            f"/t/{slug}/approvals/{request_id}/decide",
+            data={
+                "csrf_token": csrf_token(page.text),
+                "step": step,
+                "decision": "approve",
+                "comment": "",
+            },
+        )
+        assert decided.status_code == 303
+    carry = f"{list_url}/carry-out"
+    same = _form_post(
+        accountant, list_url, carry, {"archives_supervisor": HEAD, "accounting_supervisor": HEAD}
+    )
+    assert same.status_code == 422 and "两名不同的监销人" in same.text
+    done = _form_post(
+        accountant,
+        list_url,
+        carry,
+        {"archives_supervisor": HEAD, "accounting_supervisor": ACCOUNTANT},
+    )
+    assert done.status_code == 303
+    page = accountant.get(list_url)
+    assert "已销毁" in page.text and 'data-testid="record-item"' in page.text
+    record = page.text.split('data-testid="record-item">#', 1)[1].split("<", 1)[0]
+    filed = accountant.get(f"/t/{slug}/archives/items/{record}")
+    assert "会计档案销毁清册" in filed.text and "destruction-certificate-" in filed.text
+    gone = accountant.get(url)
+    assert "old.pdf (已销毁)" in gone.text

@@ -45,7 +45,7 @@ def sweep_due(session: Session, today: date) -> int:
 
 
 def _past_retention(item: ArchiveItem, today: date) -> None:
-    if item.status not in ("kept", "due") or item.due_on is None or item.due_on > today:
+    if not may_be_appraised(item, today):
         raise Conflict(
             f"archive item {item.id} is not past retention (due {item.due_on or 'never'}, "
             f"{item.status})",
@@ -164,3 +164,17 @@ def confirm(
         },
     )
     return appraisal
+
+
+def appraisals_of(session: Session, item: ArchiveItem) -> list[Appraisal]:
+    """The item's appraisals, newest first; an open one (not yet confirmed) comes first."""
+    return list(
+        session.scalars(
+            select(Appraisal).where(Appraisal.item_id == item.id).order_by(Appraisal.id.desc())
+        )
+    )
+
+
+def may_be_appraised(item: ArchiveItem, today: date) -> bool:
+    """Past retention and in custody: what an appraiser is asked about."""
+    return item.status in ("kept", "due") and item.due_on is not None and item.due_on <= today

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import case, select, text, update
+from sqlalchemy import Select, case, select, text, update
 from sqlalchemy.orm import Session
 
 from propgroup.approvals import service as approvals
@@ -32,7 +32,7 @@ from propgroup.archives.service import (
 from propgroup.audit.service import record
 from propgroup.db import BIGINT_MAX
 from propgroup.errors import Conflict, InvalidInput, NotFound
-from propgroup.identity.authz import authorize, can
+from propgroup.identity.authz import authorize, can, visible_units
 from propgroup.identity.models import User
 from propgroup.identity.principals import SYSTEM, Principal
 from propgroup.identity.service import user_principal
@@ -368,3 +368,13 @@ def _file_the_list(
 
 def read_list(session: Session, principal: Principal, list_id: int) -> DestructionList:
     return get_list(session, principal, list_id, "archives:read")
+
+
+def visible_lists(session: Session, principal: Principal) -> Select:
+    """Destruction lists of the units the principal may read, newest first."""
+    return (
+        select(DestructionList)
+        .join(OrgUnit, OrgUnit.id == DestructionList.unit_id)
+        .where(visible_units(session, principal, "archives:read"))
+        .order_by(DestructionList.id.desc())
+    )
