@@ -178,6 +178,10 @@ def test_in_the_browser_an_item_is_found_and_held(
     assert "浏览器测试保全" in page.get_by_test_id("holds").inner_text()
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "archive-item.png"), full_page=True)
+    page.click("nav.trail a")
+    page.click("a:text('销毁清册')")
+    page.get_by_role("heading", name="销毁清册", exact=True).wait_for()
+    page.screenshot(path=str(SCREENSHOTS / "archive-destruction.png"), full_page=True)
     page.context.close()
 
 
