@@ -95,6 +95,20 @@ def _appraised(db, item, decision="destroy", **extra):
     return appraisal.confirm(db, person(db, HEAD), opinion.id, agree=True, comment="同意")
 
 
+def _approved_list(db, item):
+    """The item appraised for destruction, on a list approved by the branch head and regional
+    finance (the template's chain for a branch's list)."""
+    _appraised(db, item)
+    listing = destruction.draw_up(
+        db, person(db, ACCOUNTANT), unit_id=item.unit_id, item_ids=[item.id]
+    )
+    for step, login in enumerate([HEAD, REGIONAL], start=1):
+        approvals.decide(
+            db, person(db, login), listing.approval_request_id, step=step, approve=True
+        )
+    return listing
+
+
 def test_r_arc_2_hold_on_an_item_blocks_appraisal_and_needs_a_second_person_to_release(db):
     item = _item(db)
     hold = holds.place_hold(
@@ -290,14 +304,7 @@ def test_r_arc_1_returned_list_gives_its_items_back(db):
 
 def test_r_arc_2_hold_placed_after_approval_stops_the_destruction(db):
     item = _item(db)
-    _appraised(db, item)
-    listing = destruction.draw_up(
-        db, person(db, ACCOUNTANT), unit_id=item.unit_id, item_ids=[item.id]
-    )
-    for step, login in enumerate([HEAD, REGIONAL], start=1):
-        approvals.decide(
-            db, person(db, login), listing.approval_request_id, step=step, approve=True
-        )
+    listing = _approved_list(db, item)
     holds.place_hold(db, person(db, REGIONAL), reason="新诉讼", unit_id=item.unit_id)
     key = service.files_of(db, item)[0][1].blob_key
     with pytest.raises(Conflict) as refused:
@@ -471,14 +478,7 @@ def test_r_arc_2_a_hold_cannot_slip_in_while_a_list_is_carried_out(control, grou
 
     with tenant_session(control, group.schema_name) as setup:
         item = _item(setup)
-        _appraised(setup, item)
-        listing = destruction.draw_up(
-            setup, person(setup, ACCOUNTANT), unit_id=item.unit_id, item_ids=[item.id]
-        )
-        for step, login in enumerate([HEAD, REGIONAL], start=1):
-            approvals.decide(
-                setup, person(setup, login), listing.approval_request_id, step=step, approve=True
-            )
+        listing = _approved_list(setup, item)
         setup.commit()
     with (
         tenant_session(control, group.schema_name) as carrying,
@@ -506,14 +506,7 @@ def test_r_arc_1_approved_list_whose_items_stopped_being_due_is_withdrawn(db):
     from propgroup.archives import schedule
 
     item = _item(db)
-    _appraised(db, item)
-    listing = destruction.draw_up(
-        db, person(db, ACCOUNTANT), unit_id=item.unit_id, item_ids=[item.id]
-    )
-    for step, login in enumerate([HEAD, REGIONAL], start=1):
-        approvals.decide(
-            db, person(db, login), listing.approval_request_id, step=step, approve=True
-        )
+    listing = _approved_list(db, item)
     schedule.change_rule(
         db,
         person(db, "zheng.guanliyuan"),
