@@ -394,3 +394,25 @@ def test_migrate_completes_a_group_from_before_budgets_once(fresh_control, templ
         assert service.complete_group_data(session, template) == []
         assert session.scalar(select(func.count()).select_from(PolicyVersion)) == 3
         session.rollback()
+
+
+def test_t0012_gives_existing_tenants_the_national_retention_schedule(control):
+    """A group from before archives gets the schedule of the national table (the one its template
+    would give) and governance-mode locks; downgrading removes it all again."""
+    with control.begin() as connection:
+        bound = _schema_at(connection, "t_mig_arc", "t0010")
+        upgrade_tenant_schema(connection, "t_mig_arc", script_directory("tenant"))
+        set_local_search_path(bound, "t_mig_arc")
+        rules = {
+            code: (years, permanent, counted_from)
+            for code, years, permanent, counted_from in bound.execute(
+                text("select class_code, years, permanent, counted_from from archive_retention")
+            )
+        }
+        modes = bound.scalars(text("select archive_lock_mode from tenant_settings")).all()
+        drop_walled_schema(connection, "t_mig_arc")
+    assert len(rules) == 16
+    assert rules["original_voucher"] == (30, False, "fiscal_year")
+    assert rules["asset_card"] == (5, False, "disposal")
+    assert rules["annual_report"] == (None, True, "fiscal_year")
+    assert modes == ["governance"]

@@ -179,7 +179,7 @@ def test_database_error_during_the_insert_deletes_the_blob(
 ):
     """A schema not migrated yet (no documents table): the insert fails after the blob is stored."""
     with control.begin() as connection:
-        connection.execute(text(f'drop table "{tenant.schema_name}".documents'))
+        connection.execute(text(f'drop table "{tenant.schema_name}".documents cascade'))
     with pytest.raises(ProgrammingError, match="documents"):
         _store(documents, session, store, tenant)
     assert leftovers(store) == []

@@ -31,6 +31,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     from propgroup.api.auth import init_api_auth_after_tenancy, init_api_auth_before_tenancy
     from propgroup.approvals.api import blp as approvals_api
+    from propgroup.archives.api import blp as archives_api
     from propgroup.audit.web import init_refusal_audit
     from propgroup.budgets.api import blp as budgets_api
     from propgroup.jobs.api import blp as jobs_api
@@ -58,4 +59,5 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     api.register_blueprint(documents_api)
     api.register_blueprint(approvals_api)
     api.register_blueprint(budgets_api)
+    api.register_blueprint(archives_api)
     return app

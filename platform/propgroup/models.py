@@ -2,6 +2,7 @@
 
 from propgroup.api import models as api_models
 from propgroup.approvals import models as approvals_models
+from propgroup.archives import models as archives_models
 from propgroup.audit import models as audit_models
 from propgroup.budgets import models as budgets_models
 from propgroup.identity import models as identity_models
@@ -13,6 +14,7 @@ from propgroup.tenancy import models as tenancy_models
 __all__ = [
     "api_models",
     "approvals_models",
+    "archives_models",
     "audit_models",
     "budgets_models",
     "identity_models",

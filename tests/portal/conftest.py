@@ -104,6 +104,21 @@ def sign_in(client: FlaskClient, slug: str, login: str, password: str, **kwargs:
     )
 
 
+@pytest.fixture(scope="module")
+def browsers(app, group, demo_password):
+    """One signed-in test client per person of the module's ``group``, made on first use."""
+    made = {}
+
+    def browser(login: str):
+        if login not in made:
+            client = app.test_client()
+            assert sign_in(client, group.slug, login, demo_password).status_code == 303
+            made[login] = client
+        return made[login]
+
+    return browser
+
+
 def form_token(client: FlaskClient, path: str) -> str:
     """A CSRF token of this client's session, read from a page that has a form."""
     page = client.get(path)

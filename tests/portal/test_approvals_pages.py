@@ -22,7 +22,6 @@ from tests.portal.conftest import (
     csrf_token,
     form_token,
     group_with,
-    sign_in,
     signed_in_page,
     unit_ids_in,
 )
@@ -71,21 +70,6 @@ def group(control, demo_group, demo_password):
 @pytest.fixture(scope="module")
 def units(control, group) -> dict[str, int]:
     return unit_ids_in(control, group, ("SH-XTD", "EAST"))
-
-
-@pytest.fixture(scope="module")
-def browsers(app, group, demo_password):
-    """One signed-in test client per person, made on first use."""
-    made = {}
-
-    def browser(login: str):
-        if login not in made:
-            client = app.test_client()
-            assert sign_in(client, group.slug, login, demo_password).status_code == 303
-            made[login] = client
-        return made[login]
-
-    return browser
 
 
 def count_requests(control, group) -> int:

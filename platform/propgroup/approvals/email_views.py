@@ -9,8 +9,7 @@ from flask import g, render_template, request
 from propgroup.approvals import service as approvals
 from propgroup.approvals.links import DecisionLink, read_link
 from propgroup.approvals.models import ApprovalRequest
-from propgroup.approvals.views import bp, refusal_message
-from propgroup.approvals.words import amount_in_words
+from propgroup.approvals.views import bp, refusal_message, words_for
 from propgroup.config import get_settings
 from propgroup.errors import Conflict, DomainError
 from propgroup.identity import service as identity
@@ -58,7 +57,7 @@ def email_confirm(token: str):
         link=link,
         req=req,
         step=steps[link.step - 1],
-        words=amount_in_words(req.total_amount),
+        words=words_for(req),
     )
 
 

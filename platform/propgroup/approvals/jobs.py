@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from propgroup.approvals import service
 from propgroup.approvals.links import DecisionLink, sign_link
 from propgroup.approvals.models import ApprovalRequest
-from propgroup.approvals.policy import ALL_REQUEST_TYPES
+from propgroup.approvals.policy import ALL_REQUEST_TYPES, COUNTED_TYPES
 from propgroup.approvals.words import amount_in_words
 from propgroup.config import get_settings
 from propgroup.jobs.registry import tenant_job
@@ -32,6 +32,12 @@ def remind_overdue(session: Session, **_: Any) -> int:
         )
         for request in service.overdue_requests(session)
     )
+
+
+def _amount(request: ApprovalRequest) -> str:
+    if request.request_type in COUNTED_TYPES:
+        return f"件数：{request.total_amount:.0f} 件"
+    return f"金额：¥{request.total_amount:,}（{amount_in_words(request.total_amount)}）"
 
 
 def _link(tenant: str, token: str) -> str:
@@ -69,7 +75,7 @@ def notify_step(
             f"[PropGroup] 待审批 {kind} #{request.id}: {request.title}",
             f"{person.display_name}：\n\n"
             f"{kind} #{request.id}「{request.title}」等待您审批（第 {step} 步）。\n"
-            f"金额：¥{request.total_amount:,}（{amount_in_words(request.total_amount)}）\n"
+            f"{_amount(request)}\n"
             f"收款人：{request.payee}\n\n"
             f"同意 / Approve: {links[True]}\n退回 / Return: {links[False]}\n\n"
             "链接打开后需再次确认；72 小时内有效，仅可使用一次。\n"

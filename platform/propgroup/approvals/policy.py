@@ -18,8 +18,10 @@ from propgroup.identity.roles import ROLES
 
 # Raised by people; the subject types by the capability whose record they approve (subjects.py).
 REQUEST_TYPES = {"expense_claim": "报销单", "advance": "借款单", "supplier_payment": "付款申请"}
-SUBJECT_TYPES = {"budget_plan": "预算申报"}
+SUBJECT_TYPES = {"budget_plan": "预算申报", "destruction_list": "会计档案销毁清册"}
 ALL_REQUEST_TYPES = {**REQUEST_TYPES, **SUBJECT_TYPES}
+# Types whose amount counts items (件), not money: a destruction list's bands count its items.
+COUNTED_TYPES = frozenset({"destruction_list"})
 REQUESTING_UNIT_KINDS = ("branch", "region", "hq")
 LEVELS = ("unit", "region", "hq")
 

@@ -36,7 +36,7 @@ from propgroup.approvals.policy import (
     stored_form,
 )
 from propgroup.approvals.sla import due_after
-from propgroup.approvals.subjects import tell_owner
+from propgroup.approvals.subjects import tell_owner, tell_paid
 from propgroup.approvals.words import words_match
 from propgroup.audit.service import record
 from propgroup.db import BIGINT_MAX
@@ -750,6 +750,7 @@ def pay(
     session.add(payment)
     request.status = "paid"
     session.flush()
+    tell_paid(session, request)
     record(
         session,
         principal,

@@ -1,4 +1,5 @@
-"""Request types another capability raises for a record of its own (a budget plan's version).
+"""Request types another capability raises for a record of its own (a budget plan's version, a
+destruction list of archives), and the capabilities told when a request is paid.
 
 The engine runs their chains like any other request's, but nobody raises or edits them by hand
 and nothing is paid: the owning capability writes them, and is told in the same transaction when
@@ -15,7 +16,12 @@ from sqlalchemy.orm import Session
 
 from propgroup.approvals.models import ApprovalRequest
 
-_OWNERS = {"budget_plan": "propgroup.budgets.service:plan_request_settled"}
+_OWNERS = {
+    "budget_plan": "propgroup.budgets.service:plan_request_settled",
+    "destruction_list": "propgroup.archives.destruction:list_request_settled",
+}
+# Told of every payment, in the payment's transaction: a paid request's vouchers are archived.
+_ON_PAID = ("propgroup.archives.filing:file_paid_request",)
 
 
 def by_name(reference: str) -> Any:
@@ -29,3 +35,8 @@ def tell_owner(session: Session, request: ApprovalRequest) -> None:
     owner = _OWNERS.get(request.request_type)
     if owner is not None:
         by_name(owner)(session, request)
+
+
+def tell_paid(session: Session, request: ApprovalRequest) -> None:
+    for reference in _ON_PAID:
+        by_name(reference)(session, request)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from flask import (
@@ -41,12 +42,18 @@ from propgroup.approvals.forms import (
     parse_day,
 )
 from propgroup.approvals.models import ApprovalRequest
-from propgroup.approvals.policy import ALL_REQUEST_TYPES, REQUEST_TYPES, SUBJECT_TYPES
+from propgroup.approvals.policy import (
+    ALL_REQUEST_TYPES,
+    COUNTED_TYPES,
+    REQUEST_TYPES,
+    SUBJECT_TYPES,
+)
 from propgroup.approvals.words import amount_in_words
 from propgroup.errors import DomainError, Forbidden, InvalidInput
 from propgroup.org import service as org
 from propgroup.portal.auth import is_partial_request, login_required
 from propgroup.portal.errors import render_error
+from propgroup.portal.formatting import cny
 from propgroup.storage.api import document_response
 from propgroup.storage.settings import configured_store, max_upload_bytes
 from propgroup.tenancy.middleware import tenant_db
@@ -90,6 +97,19 @@ def type_label(request_type: str) -> str:
     return str(TYPE_LABELS.get(request_type, ALL_REQUEST_TYPES.get(request_type, request_type)))
 
 
+def figure(amount: Decimal, request_type: str) -> str:
+    """A request's amount as the page shows it: money, or a count of items for the types whose
+    amount counts items (a destruction list's 件)."""
+    if request_type in COUNTED_TYPES:
+        return _("%(count)d items", count=int(amount))
+    return cny(amount)
+
+
+def words_for(request: ApprovalRequest) -> str:
+    """The amount in words (R-APR-8), for money only."""
+    return "" if request.request_type in COUNTED_TYPES else amount_in_words(request.total_amount)
+
+
 def status_label(status: str) -> str:
     return str(STATUS_LABELS.get(status, status))
 
@@ -98,6 +118,7 @@ def status_label(status: str) -> str:
 def _helpers() -> dict[str, Any]:
     return {
         "type_label": type_label,
+        "figure": figure,
         "status_label": status_label,
         "step_label": lambda key: str(STEP_LABELS.get(key, key)),
         "method_label": lambda method: str(METHOD_LABELS.get(method, method)),
@@ -376,7 +397,7 @@ def _detail_context(session: Session, req: ApprovalRequest) -> dict[str, Any]:
         "advance_overdue": approvals.advance_overdue(session, req),
         "can_edit": by_hand and req.status in approvals.REVISABLE_STATUSES,
         "can_attach": by_hand and req.status in approvals.ATTACHABLE_STATUSES,
-        "words": amount_in_words(req.total_amount),
+        "words": words_for(req),
         "revisions": [Revision(n, by_revision[n]) for n in sorted(by_revision)],
         "people": people,
         "units": units,

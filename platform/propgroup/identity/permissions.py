@@ -3,20 +3,27 @@ its actions over that unit's whole subtree. API client scopes use the same actio
 
 from __future__ import annotations
 
-READ_ALL = frozenset({"org:read", "documents:read", "audit:read", "approvals:read", "budgets:read"})
+READ_ALL = frozenset(
+    {"org:read", "documents:read", "audit:read", "approvals:read", "budgets:read", "archives:read"}
+)
 STAFF = READ_ALL | {"documents:write", "approvals:write"}
 # Plans are compiled by finance and the unit's heads (7.4 由财务部牵头组织编制); not the cashier.
 PLANNERS = STAFF | {"budgets:write"}
+# Accounting archives are kept, appraised and destroyed under supervision by finance and the
+# unit's heads; never by the cashier, who may not keep the accounting archives (出纳不得兼管会计
+# 档案保管). Legal holds are placed by heads and regional finance (R-ARC-2).
+KEEPERS = PLANNERS | {"archives:write", "archives:appraise", "archives:supervise"}
+HOLDERS = KEEPERS | {"archives:hold"}
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
-    "branch_accountant": PLANNERS,
-    "branch_head": PLANNERS,
+    "branch_accountant": KEEPERS,
+    "branch_head": HOLDERS,
     "cashier": STAFF,
-    "department_head": PLANNERS,
-    "regional_finance": PLANNERS,
-    "regional_gm": PLANNERS,
-    "finance_director": PLANNERS | {"budgets:admin"},
-    "group_admin": PLANNERS
+    "department_head": KEEPERS,
+    "regional_finance": HOLDERS,
+    "regional_gm": HOLDERS,
+    "finance_director": HOLDERS | {"budgets:admin", "archives:admin"},
+    "group_admin": HOLDERS
     | {
         "org:write",
         "users:manage",
@@ -24,6 +31,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
         "jobs:manage",
         "approvals:admin",
         "budgets:admin",
+        "archives:admin",
     },
     "auditor": READ_ALL,  # 审计: read-only everywhere it is assigned
     "partner_client": frozenset(),  # acts only through an API client's scopes

@@ -27,6 +27,10 @@ def periodic_job_definitions() -> list[PeriodicJob]:
         PeriodicJob("storage-orphan-sweep", "storage.sweep_orphans", cron="17 3 * * *"),
         # 09:00 in Shanghai (cron runs in UTC), working days: approvers of overdue steps.
         PeriodicJob("approvals-overdue-reminders", "approvals.remind_overdue", cron="0 1 * * 1-5"),
+        # Due dates fall on 1 January; on the 2nd every group's zone has reached the new year.
+        PeriodicJob("archives-retention-sweep", "archives.sweep_due", cron="0 2 2 1 *"),
+        # Sundays 04:00 Shanghai: every archived file against its recorded sha256.
+        PeriodicJob("archives-integrity-check", "archives.check_integrity", cron="0 20 * * 6"),
     ]
 
 

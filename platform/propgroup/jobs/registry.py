@@ -23,7 +23,11 @@ def tenant_job(name: str) -> Callable[[TenantJob], TenantJob]:
 
 
 # Each capability's jobs.py registers its jobs when imported; this list is where they are found.
-JOB_MODULES: tuple[str, ...] = ("propgroup.storage.jobs", "propgroup.approvals.jobs")
+JOB_MODULES: tuple[str, ...] = (
+    "propgroup.storage.jobs",
+    "propgroup.approvals.jobs",
+    "propgroup.archives.jobs",
+)
 
 
 def job_named(name: str) -> TenantJob | None:

@@ -26,6 +26,7 @@ HOME = NavItem("portal.home", _l("Home"))
 ORGANISATION = NavItem("portal.units", _l("Organisation"))
 APPROVALS = NavItem("portal.approvals.index", _l("Approvals"))
 BUDGETS = NavItem("portal.budgets.index", _l("Budgets"))
+ARCHIVES = NavItem("portal.archives.index", _l("Archives"))
 ADMINISTRATION = NavItem("portal.identity.admin_users", _l("Administration"))
 
 
@@ -55,6 +56,8 @@ def nav_items(session: Session, principal: Principal, user: User) -> list[NavIte
         items.append(APPROVALS)
     if "budgets:read" in actions:
         items.append(BUDGETS)
+    if "archives:read" in actions:
+        items.append(ARCHIVES)
     if may_administer(session, principal):
         items.append(ADMINISTRATION)
     return items

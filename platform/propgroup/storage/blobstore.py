@@ -195,10 +195,21 @@ class BlobStore(ABC):
 
     @abstractmethod
     def delete(self, key: str) -> None:
-        """Remove the blob; a missing blob is not an error (sweeps and cleanups repeat)."""
+        """Remove the blob; a missing blob is not an error (sweeps and cleanups repeat). A blob
+        under retention or legal hold is refused (Conflict ``blob_locked``) where the backend
+        enforces locks itself."""
 
     @abstractmethod
     def exists(self, key: str) -> bool: ...
+
+    @abstractmethod
+    def retain(self, key: str, until: datetime, mode: str) -> None:
+        """Write-once until ``until`` (aware): no delete or overwrite before then. ``mode`` is
+        ``governance`` or ``compliance`` (S3 Object Lock); a later date already set stays."""
+
+    @abstractmethod
+    def legal_hold(self, key: str, on: bool) -> None:
+        """Place or lift a legal hold: while on, the blob cannot be deleted at all."""
 
     @abstractmethod
     def list_keys(self, prefix: str) -> Iterator[tuple[str, datetime]]:

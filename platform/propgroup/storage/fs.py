@@ -25,6 +25,7 @@ from propgroup.storage.blobstore import (
 # Partial files sit next to their final name (same filesystem, so the rename is atomic). A crash
 # leaves one behind; it lists as a key no document row names, so the orphan sweep removes it.
 TEMP_PREFIX = ".upload-"
+READ_ONLY = 0o440
 
 
 class FileSystemBlobStore(BlobStore):
@@ -56,7 +57,7 @@ class FileSystemBlobStore(BlobStore):
                     out.write(chunk)
                 out.flush()
                 os.fsync(out.fileno())
-            os.chmod(temp, 0o440)  # written once; nobody should edit evidence in place
+            os.chmod(temp, READ_ONLY)  # written once; nobody should edit evidence in place
             try:
                 os.link(temp, path)  # atomic like rename, but never replaces an existing blob
             except FileExistsError:
@@ -79,6 +80,17 @@ class FileSystemBlobStore(BlobStore):
 
     def exists(self, key: str) -> bool:
         return self._path(key).is_file()
+
+    # A directory cannot refuse a delete by date: files are read-only from the start (put), and
+    # the archives service is what refuses destroying a held or undue item on this backend.
+    def retain(self, key: str, until: datetime, mode: str) -> None:
+        path = self._path(key)
+        if not path.is_file():
+            raise NotFound(f"blob {key!r} does not exist", code="blob_not_found")
+        os.chmod(path, READ_ONLY)
+
+    def legal_hold(self, key: str, on: bool) -> None:
+        self.retain(key, datetime.now(UTC), "governance")
 
     def list_keys(self, prefix: str) -> Iterator[tuple[str, datetime]]:
         validate_prefix(prefix)

@@ -16,7 +16,7 @@ from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from propgroup.errors import NotFound
+from propgroup.errors import Conflict, NotFound
 from propgroup.storage.blobstore import (
     BlobStore,
     ReadableStream,
@@ -120,7 +120,44 @@ class S3BlobStore(BlobStore):
         return response["Body"]
 
     def delete(self, key: str) -> None:
-        self.client.delete_object(Bucket=self.bucket, Key=validate_key(key))
+        """Every version of the key: on a versioned bucket (Object Lock needs one) a plain delete
+        only adds a delete marker and the bytes stay. A locked version is refused by S3 itself."""
+        key = validate_key(key)
+        listed = self.client.list_object_versions(Bucket=self.bucket, Prefix=key)
+        versions = [
+            entry["VersionId"]
+            for entry in listed.get("Versions", []) + listed.get("DeleteMarkers", [])
+            if entry["Key"] == key
+        ]
+        try:
+            for version in versions:
+                self.client.delete_object(Bucket=self.bucket, Key=key, VersionId=version)
+        except ClientError as exc:
+            if _error_code(exc) == "AccessDenied":
+                raise Conflict(
+                    f"blob {key!r} is under retention or legal hold", code="blob_locked"
+                ) from None
+            raise
+
+    def retain(self, key: str, until: datetime, mode: str) -> None:
+        key = validate_key(key)
+        current = self.client.head_object(Bucket=self.bucket, Key=key).get(
+            "ObjectLockRetainUntilDate"
+        )
+        # A retention is only ever lengthened: shortening needs a bypass (governance) or is
+        # impossible (compliance), and a later date set by an appraisal must stand.
+        if current is not None and current >= until:
+            return
+        self.client.put_object_retention(
+            Bucket=self.bucket,
+            Key=key,
+            Retention={"Mode": mode.upper(), "RetainUntilDate": until.astimezone(UTC)},
+        )
+
+    def legal_hold(self, key: str, on: bool) -> None:
+        self.client.put_object_legal_hold(
+            Bucket=self.bucket, Key=validate_key(key), LegalHold={"Status": "ON" if on else "OFF"}
+        )
 
     def exists(self, key: str) -> bool:
         try:

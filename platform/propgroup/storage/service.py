@@ -227,7 +227,10 @@ def _unit_for(session: Session, unit_id: int | None) -> OrgUnit:
 
 # Documents of these entities are added only through their capability, which checks who may add
 # them and when (an approval request's vouchers: its requester, until it is decided).
-OWNED_ENTITY_TYPES = {"approval_request": "POST /api/approvals/<id>/attachments"}
+OWNED_ENTITY_TYPES = {
+    "approval_request": "POST /api/approvals/<id>/attachments",
+    "archive_item": "POST /api/archives/items/<id>/files",
+}
 
 
 def check_upload(

@@ -63,8 +63,18 @@ class TenantSettings(TenantBase):
     and tenant sessions, which may not read the control plane, can read them."""
 
     __tablename__ = "tenant_settings"
-    __table_args__ = (CheckConstraint("id = 1", name="one_row"),)
+    __table_args__ = (
+        CheckConstraint("id = 1", name="one_row"),
+        CheckConstraint(
+            "archive_lock_mode in ('governance', 'compliance')", name="archive_lock_mode"
+        ),
+    )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False, default=1)
     # An IANA name: the group's local dates (delegations, SLAs, R-CASH-3) are days of this zone.
     timezone: Mapped[str] = mapped_column(String(64))
+    # S3 Object Lock mode of archived blobs: governance (lifted by a privileged user) or
+    # compliance (by nobody until the date).
+    archive_lock_mode: Mapped[str] = mapped_column(
+        String(16), default="governance", server_default="governance"
+    )

@@ -7,6 +7,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from propgroup.approvals.policy import PolicySchema
+from propgroup.archives.schedule import ArchivesTemplateSchema
 from propgroup.budgets.categories import ChartSchema
 from propgroup.identity.roles import ROLES
 from propgroup.org.kinds import UNIT_KINDS
@@ -52,6 +53,9 @@ class TemplateSchema(Schema):
     departments = fields.List(fields.Nested(DepartmentSchema), load_default=list)
     approvals = fields.Nested(PolicySchema, load_default=None)
     budgets = fields.Nested(ChartSchema, load_default=lambda: {"categories": []})
+    archives = fields.Nested(
+        ArchivesTemplateSchema, load_default=lambda: {"lock_mode": "governance", "retention": []}
+    )
 
     @validates_schema
     def _departments_unique(self, data: dict[str, Any], **_: Any) -> None:

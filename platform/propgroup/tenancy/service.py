@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from propgroup.approvals import service as approvals
 from propgroup.approvals.policy import stored_form
+from propgroup.archives.schedule import install_schedule
 from propgroup.audit.service import write_pending
 from propgroup.budgets.categories import install_chart, install_missing_chart
 from propgroup.db import bind_tenant, tenant_session
@@ -117,7 +118,11 @@ def load_group_data(
 ) -> None:
     """Settings, units (each non-department unit gets the template's departments, R-ORG-1),
     users, roles."""
-    store_settings(session, timezone=template["template"]["timezone"])
+    store_settings(
+        session,
+        timezone=template["template"]["timezone"],
+        archive_lock_mode=template["archives"]["lock_mode"],
+    )
     units = (group or {}).get("units") or [
         {"code": "HQ", "kind": "hq", "name": name, "parent": None}
     ]
@@ -138,6 +143,7 @@ def load_group_data(
                     parent=unit,
                 )
     install_chart(session, template["budgets"]["categories"])
+    install_schedule(session, template["archives"]["retention"])
     if template.get("approvals"):
         approvals.install_policy(
             session, stored_form(template["approvals"]), note="from the template"

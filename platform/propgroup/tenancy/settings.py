@@ -1,5 +1,6 @@
-"""A tenant's settings, kept in its own schema (``tenant_settings``): for now its timezone, in
-which every local date of the group is counted (delegation days, SLA due times, R-CASH-3)."""
+"""A tenant's settings, kept in its own schema (``tenant_settings``): its timezone, in which every
+local date of the group is counted (delegation days, SLA due times, R-CASH-3), and the Object Lock
+mode of its archived blobs."""
 
 from __future__ import annotations
 
@@ -38,10 +39,16 @@ def zone_named(name: object) -> ZoneInfo:
     return ZoneInfo(name)
 
 
-def store_settings(session: Session, *, timezone: str) -> None:
+def store_settings(session: Session, *, timezone: str, archive_lock_mode: str) -> None:
     """The settings row of a new tenant (provisioning)."""
-    session.add(TenantSettings(timezone=zone_named(timezone).key))
+    session.add(
+        TenantSettings(timezone=zone_named(timezone).key, archive_lock_mode=archive_lock_mode)
+    )
     session.flush()
+
+
+def archive_lock_mode(session: Session) -> str:
+    return session.scalar(select(TenantSettings.archive_lock_mode)) or "governance"
 
 
 # Local dates are read on hot paths (the inbox, every decision, list filters), and the zone is

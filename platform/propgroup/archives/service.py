@@ -1,0 +1,357 @@
+"""The archive catalogue (会计档案目录): items with their cover data (R-ARC-4), their files, the
+due date each carries, and search. Nothing here deletes a file: destruction.py is the only path.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
+
+from propgroup.approvals.service import today
+from propgroup.archives import locks
+from propgroup.archives.models import PERIOD, ArchiveFile, ArchiveItem, RetentionRule, held
+from propgroup.archives.schedule import checked_by, due_date, rule_for
+from propgroup.audit.service import record
+from propgroup.budgets.periods import FISCAL_YEARS
+from propgroup.db import BIGINT_MAX
+from propgroup.errors import Conflict, Forbidden, InvalidInput, NotFound
+from propgroup.identity.authz import authorize, visible_units
+from propgroup.identity.principals import SYSTEM, Principal
+from propgroup.org import service as org
+from propgroup.org.models import OrgUnit
+from propgroup.storage import service as storage
+from propgroup.storage.blobstore import BlobStore, ReadableStream
+from propgroup.storage.models import Document
+from propgroup.tenancy.slugs import tenant_slug
+
+FILE_ENTITY = "archive_item"  # documents uploaded as an item's files
+
+
+class ItemSpecSchema(Schema):
+    """What a catalogue entry says; voucher volumes carry their cover (R-ARC-4)."""
+
+    class_code = fields.String(required=True)
+    unit_id = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+    fiscal_year = fields.Integer(required=True, strict=True, validate=validate.Range(*FISCAL_YEARS))
+    period = fields.String(load_default=None, validate=validate.Regexp(PERIOD))
+    volume = fields.String(load_default=None, validate=validate.Length(min=1, max=40))
+    number_from = fields.Integer(load_default=None, strict=True, validate=validate.Range(min=1))
+    number_to = fields.Integer(load_default=None, strict=True, validate=validate.Range(min=1))
+    title = fields.String(required=True, validate=validate.Length(min=1, max=300))
+    disposed_on = fields.Date(load_default=None)
+
+    @validates_schema
+    def _number_range(self, data: dict[str, Any], **_: Any) -> None:
+        low, high = data.get("number_from"), data.get("number_to")
+        if (low is None) != (high is None):
+            raise ValidationError("give both ends of the number range, or neither", "number_to")
+        if low is not None and high < low:
+            raise ValidationError(f"the range ends before it starts ({low})", "number_to")
+
+
+def _checked_spec(session: Session, spec: dict[str, Any]) -> tuple[dict[str, Any], RetentionRule]:
+    """The spec, checked, and the rule its due date is computed from (held until commit)."""
+    checked = checked_by(ItemSpecSchema(), spec, "the archive item was refused", "bad_item")
+    rule = rule_for(session, checked["class_code"], to_compute=True)
+    if checked["disposed_on"] is not None and rule.counted_from != "disposal":
+        raise InvalidInput(
+            f"{rule.name}: only records counted from a disposal have a disposal date",
+            code="bad_item",
+            errors={"disposed_on": ["not for this class"]},
+        )
+    return checked, rule
+
+
+def signed_by_person(principal: Principal) -> None:
+    """Holds, appraisals, destructions and the lending register are signed by people."""
+    if principal.kind != "user":
+        raise Forbidden("archive records are signed by people, not API clients", code="people_only")
+
+
+def required_text(value: object, field: str) -> str:
+    """A reason or comment: what a signature on the record says."""
+    text = value.strip() if isinstance(value, str) else ""
+    if not 1 <= len(text) <= 2000:
+        raise InvalidInput(
+            f"{field} is required (1-2000 characters)",
+            code="reason_required",
+            errors={field: ["required"]},
+        )
+    return text
+
+
+def archive_unit(session: Session, unit_id: int) -> OrgUnit:
+    """Archives are kept, and lists drawn up, by a branch, region or HQ."""
+    unit = org.get_unit(session, unit_id)
+    if unit.kind == "department":
+        raise InvalidInput(
+            "archives are kept by a branch, region or HQ, not by a department",
+            code="bad_unit",
+            errors={"unit_id": ["a department"]},
+        )
+    return unit
+
+
+def new_item(
+    session: Session,
+    principal: Principal,
+    spec: dict[str, Any],
+    *,
+    source: tuple[str, int] | None = None,
+) -> ArchiveItem:
+    """Catalogue an item; its due date follows from its class. ``source`` names the record that
+    filed it automatically (a paid request)."""
+    checked, rule = _checked_spec(session, spec)
+    unit = archive_unit(session, checked["unit_id"])
+    authorize(session, principal, "archives:write", unit)
+    item = ArchiveItem(
+        **checked,
+        due_on=due_date(rule, checked["fiscal_year"], checked["disposed_on"]),
+        status="kept",
+        source_type=source[0] if source else None,
+        source_id=source[1] if source else None,
+        created_by=principal.id if principal.kind == "user" else None,
+    )
+    session.add(item)
+    session.flush()
+    record(
+        session,
+        principal,
+        "archives.item_filed",
+        "archive_item",
+        item.id,
+        after={**checked, "unit": unit.code, "due_on": item.due_on, "source": source},
+    )
+    return item
+
+
+def get_item(session: Session, item_id: int, *, lock: bool = False) -> ArchiveItem:
+    item = (
+        session.get(ArchiveItem, item_id, with_for_update=lock)
+        if 0 < item_id <= BIGINT_MAX
+        else None
+    )
+    if item is None:
+        raise NotFound(f"archive item {item_id} does not exist", code="item_not_found")
+    return item
+
+
+def item_for(
+    session: Session, principal: Principal, item_id: int, action: str, *, lock: bool = False
+) -> ArchiveItem:
+    """The item, when the principal may ``action`` at its unit."""
+    item = get_item(session, item_id, lock=lock)
+    authorize(session, principal, action, org.get_unit(session, item.unit_id))
+    return item
+
+
+def _not_destroyed(item: ArchiveItem) -> None:
+    if item.status == "destroyed":
+        raise Conflict(f"archive item {item.id} was destroyed", code="item_destroyed")
+
+
+def record_disposal(
+    session: Session, principal: Principal, item_id: int, disposed_on: date
+) -> ArchiveItem:
+    """An asset card's asset was disposed of: its period starts at that year's end."""
+    item = item_for(session, principal, item_id, "archives:write", lock=True)
+    _not_destroyed(item)
+    rule = rule_for(session, item.class_code, to_compute=True)
+    if rule.counted_from != "disposal":
+        raise InvalidInput(
+            f"{rule.name} is not counted from a disposal",
+            code="bad_item",
+            errors={"disposed_on": ["not for this class"]},
+        )
+    before = {"disposed_on": item.disposed_on, "due_on": item.due_on}
+    item.disposed_on = disposed_on
+    item.due_on = due_date(rule, item.fiscal_year, disposed_on, item.kept_until)
+    session.flush()
+    locks.sync_later(session, item_ids=[item.id])
+    record(
+        session,
+        principal,
+        "archives.disposal_recorded",
+        "archive_item",
+        item.id,
+        before=before,
+        after={"disposed_on": item.disposed_on, "due_on": item.due_on},
+    )
+    return item
+
+
+# --- files --------------------------------------------------------------------------------
+
+
+def link_documents(
+    session: Session, principal: Principal, item: ArchiveItem, documents: Sequence[Document]
+) -> list[ArchiveFile]:
+    """Make stored documents the item's files, recording their sha256 as filed (audited with
+    them); the storage lock follows (retain-until = due date, held → legal hold) by job."""
+    files = [ArchiveFile(item_id=item.id, document_id=d.id, sha256=d.sha256) for d in documents]
+    session.add_all(files)
+    session.flush()
+    locks.sync_later(session, item_ids=[item.id])
+    record(
+        session,
+        principal,
+        "archives.files_added",
+        "archive_item",
+        item.id,
+        after={
+            "documents": [d.id for d in documents],
+            "filenames": [d.filename for d in documents],
+            "sha256": [d.sha256 for d in documents],
+        },
+    )
+    return files
+
+
+def _stored(
+    session: Session,
+    store: BlobStore,
+    principal: Principal,
+    item: ArchiveItem,
+    stream: ReadableStream,
+    filename: str,
+    max_bytes: int,
+) -> Document:
+    """The bytes stored as a document of the item (not linked yet)."""
+    return storage.store_document(
+        session,
+        store,
+        tenant_slug=tenant_slug(session),
+        stream=stream,
+        filename=filename,
+        entity_type=FILE_ENTITY,
+        entity_id=item.id,
+        unit_id=item.unit_id,
+        uploaded_by=principal.id if principal.kind == "user" else None,
+        max_bytes=max_bytes,
+    )
+
+
+def file_generated(
+    session: Session,
+    store: BlobStore,
+    principal: Principal,
+    *,
+    class_code: str,
+    unit: OrgUnit,
+    title: str,
+    source: tuple[str, int],
+    files: Sequence[tuple[str, bytes]],
+) -> ArchiveItem:
+    """A record the system wrote (a destruction list, a handover list) filed as an item of this
+    year with its files; ``principal`` is who signed it into being."""
+    item = new_item(
+        session,
+        SYSTEM,
+        {
+            "class_code": class_code,
+            "unit_id": unit.id,
+            "fiscal_year": today(session).year,
+            "title": title[:300],
+        },
+        source=source,
+    )
+    documents = [
+        _stored(session, store, principal, item, io.BytesIO(content), name, len(content))
+        for name, content in files
+    ]
+    session.flush()
+    link_documents(session, SYSTEM, item, documents)
+    return item
+
+
+def check_add_file(session: Session, principal: Principal, item_id: int) -> ArchiveItem:
+    """Before a byte is read, and again after the upload: archives:write at the item's unit."""
+    item = item_for(session, principal, item_id, "archives:write")
+    _not_destroyed(item)
+    return item
+
+
+def add_file(
+    session: Session,
+    store: BlobStore,
+    principal: Principal,
+    item_id: int,
+    *,
+    stream: ReadableStream,
+    filename: str,
+    max_bytes: int,
+) -> ArchiveFile:
+    item = check_add_file(session, principal, item_id)
+    document = _stored(session, store, principal, item, stream, filename, max_bytes)
+    item = item_for(session, principal, item_id, "archives:write", lock=True)
+    _not_destroyed(item)  # destroyed while the bytes streamed in: they are swept as an orphan
+    return link_documents(session, principal, item, [document])[0]
+
+
+def files_of(session: Session, item: ArchiveItem) -> list[tuple[ArchiveFile, Document]]:
+    return list(
+        session.execute(
+            select(ArchiveFile, Document)
+            .join(Document, Document.id == ArchiveFile.document_id)
+            .where(ArchiveFile.item_id == item.id)
+            .order_by(ArchiveFile.id)
+        )
+    )
+
+
+def is_held(session: Session, item_id: int) -> bool:
+    return bool(session.scalar(select(held()).where(ArchiveItem.id == item_id)))
+
+
+# --- reading ------------------------------------------------------------------------------
+
+
+def readable_somewhere(session: Session, principal: Principal) -> None:
+    """The schedule is the group's: anyone who may read some unit's archives reads it."""
+    if (
+        session.scalar(
+            select(OrgUnit.id).where(visible_units(session, principal, "archives:read")).limit(1)
+        )
+        is None
+    ):
+        raise Forbidden(f"{principal.name} may not archives:read anywhere", code="forbidden")
+
+
+def search(
+    session: Session,
+    principal: Principal,
+    *,
+    class_code: str | None = None,
+    unit_id: int | None = None,
+    fiscal_year: int | None = None,
+    text: str | None = None,
+    status: str | None = None,
+    due_by: date | None = None,
+) -> Select:
+    """Items of the units the principal may read, filtered by class, unit subtree, year, words
+    of the title, status, or due on or before a day."""
+    query = (
+        select(ArchiveItem, held().label("held"))
+        .join(OrgUnit, OrgUnit.id == ArchiveItem.unit_id)
+        .where(visible_units(session, principal, "archives:read"))
+    )
+    if unit_id is not None:
+        top = org.get_unit(session, unit_id)
+        query = query.where(OrgUnit.path.startswith(top.path, autoescape=True))
+    if class_code:
+        query = query.where(ArchiveItem.class_code == class_code)
+    if fiscal_year is not None:
+        query = query.where(ArchiveItem.fiscal_year == fiscal_year)
+    if text:
+        query = query.where(ArchiveItem.title.icontains(text, autoescape=True))
+    if status:
+        query = query.where(ArchiveItem.status == status)
+    if due_by is not None:
+        query = query.where(ArchiveItem.due_on <= due_by)
+    return query.order_by(ArchiveItem.id.desc())

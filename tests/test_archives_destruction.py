@@ -1,0 +1,548 @@
+"""Legal holds (R-ARC-2), appraisal by two people and destruction through the approvals engine
+with two supervisors (R-ARC-1), end to end over the API; no other way to delete an archived file;
+a paid request's vouchers filed automatically; the integrity check finds a tampered file."""
+
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+
+import pytest
+from sqlalchemy import select
+
+from propgroup.approvals import service as approvals
+from propgroup.approvals.models import ApprovalRequest
+from propgroup.archives import appraisal, destruction, holds, integrity, service
+from propgroup.archives.models import ArchiveItem
+from propgroup.audit.models import AuditEvent
+from propgroup.db import tenant_session
+from propgroup.errors import Conflict, Forbidden, InvalidInput
+from propgroup.org import service as org
+from propgroup.storage.settings import configured_store
+from propgroup.tenancy import service as tenancy
+from tests.support.api import api_caller, personal_tokens
+from tests.support.groups import REQUESTER, person, provision_demo, raise_request
+
+SCOPES = [
+    "archives:read",
+    "archives:write",
+    "archives:hold",
+    "archives:appraise",
+    "archives:supervise",
+    "archives:admin",
+    "approvals:read",
+    "approvals:write",
+    "documents:read",
+    "documents:write",
+]
+ACCOUNTANT, HEAD, REGIONAL = "li.kuaiji", "wang.xiangmu", "sun.diqucaiwu"
+
+
+@pytest.fixture(scope="module")
+def group(control):
+    tenant = provision_demo(control, "arc_destroy", "档案销毁", people=REQUESTER)
+    yield tenant
+    tenancy.drop_tenant(control, tenant.slug)
+
+
+@pytest.fixture(scope="module")
+def tokens(control, group):
+    return personal_tokens(control, group, SCOPES)
+
+
+@pytest.fixture
+def api(group):
+    return api_caller(group, "/archives")
+
+
+def _item(
+    db,
+    unit="SH-XTD",
+    year=2010,
+    class_code="periodic_report",
+    title="2010年12月报表",
+    by=ACCOUNTANT,
+):
+    """An item long past retention (a 2010 monthly report was due in 2021), with one file."""
+    item = service.new_item(
+        db,
+        person(db, by),
+        {
+            "class_code": class_code,
+            "unit_id": org.get_unit_by_code(db, unit).id,
+            "fiscal_year": year,
+            "period": "12",
+            "title": title,
+        },
+    )
+    service.add_file(
+        db,
+        configured_store(),
+        person(db, by),
+        item.id,
+        stream=io.BytesIO(f"report {item.id}".encode()),
+        filename="r.pdf",
+        max_bytes=1024,
+    )
+    return item
+
+
+def _appraised(db, item, decision="destroy", **extra):
+    opinion = appraisal.propose(
+        db, person(db, ACCOUNTANT), item.id, decision=decision, reason="到期，无保存价值", **extra
+    )
+    return appraisal.confirm(db, person(db, HEAD), opinion.id, agree=True, comment="同意")
+
+
+def _approved_list(db, item):
+    """The item appraised for destruction, on a list approved by the branch head and regional
+    finance (the template's chain for a branch's list)."""
+    _appraised(db, item)
+    listing = destruction.draw_up(
+        db, person(db, ACCOUNTANT), unit_id=item.unit_id, item_ids=[item.id]
+    )
+    for step, login in enumerate([HEAD, REGIONAL], start=1):
+        approvals.decide(
+            db, person(db, login), listing.approval_request_id, step=step, approve=True
+        )
+    return listing
+
+
+def test_r_arc_2_hold_on_an_item_blocks_appraisal_and_needs_a_second_person_to_release(db):
+    item = _item(db)
+    hold = holds.place_hold(
+        db, person(db, HEAD), reason="合同纠纷 (2024)民初123号", item_id=item.id
+    )
+    assert service.is_held(db, item.id)
+    with pytest.raises(Conflict) as refused:
+        appraisal.propose(db, person(db, ACCOUNTANT), item.id, decision="destroy", reason="到期")
+    assert refused.value.code == "held"
+    with pytest.raises(Forbidden) as same:
+        holds.release_hold(db, person(db, HEAD), hold.id, reason="已结案")
+    assert same.value.code == "second_person"
+    holds.release_hold(db, person(db, REGIONAL), hold.id, reason="已结案")
+    assert not service.is_held(db, item.id)
+    with pytest.raises(Conflict):
+        holds.release_hold(db, person(db, "zhou.zongjingli"), hold.id, reason="again")
+
+
+def test_r_arc_2_hold_on_a_unit_and_year_covers_items_filed_later(db):
+    region = org.get_unit_by_code(db, "EAST")
+    holds.place_hold(
+        db, person(db, REGIONAL), reason="税务稽查", unit_id=region.id, fiscal_year=2011
+    )
+    later = _item(db, unit="HZ-XH", year=2011, by="wu.caiwuzongjian")
+    other_year = _item(db, unit="HZ-XH", year=2012, by="wu.caiwuzongjian")
+    elsewhere = _item(db, unit="SZ-NS", year=2011, by="wu.caiwuzongjian")
+    assert service.is_held(db, later.id)
+    assert not service.is_held(db, other_year.id) and not service.is_held(db, elsewhere.id)
+
+
+@pytest.mark.parametrize(
+    ("spec", "field"),
+    [
+        ({"reason": " "}, "reason"),
+        ({"reason": "x"}, "item_id"),
+        ({"reason": "x", "item_id": 1, "unit_id": 1}, "item_id"),
+    ],
+)
+def test_r_arc_2_a_hold_needs_a_reason_and_one_scope(db, spec, field):
+    with pytest.raises(InvalidInput) as refused:
+        holds.place_hold(db, person(db, HEAD), **spec)
+    assert field in refused.value.errors
+
+
+def test_r_arc_1_appraisal_needs_two_people_and_a_due_item(db):
+    item = _item(db)
+    fresh = _item(db, year=2024)  # due in 2035
+    with pytest.raises(Conflict) as not_due:
+        appraisal.propose(db, person(db, ACCOUNTANT), fresh.id, decision="destroy", reason="r")
+    assert not_due.value.code == "not_due"
+    opinion = appraisal.propose(
+        db,
+        person(db, ACCOUNTANT),
+        item.id,
+        decision="keep",
+        reason="审计需要",
+        keep_until=approvals.today(db).replace(year=2040),
+    )
+    with pytest.raises(Forbidden) as alone:
+        appraisal.confirm(db, person(db, ACCOUNTANT), opinion.id, agree=True, comment="ok")
+    assert alone.value.code == "second_person"
+    appraisal.confirm(db, person(db, HEAD), opinion.id, agree=True, comment="同意延期")
+    db.refresh(item)
+    assert item.status == "kept" and item.due_on.year == 2040
+
+
+def test_r_arc_1_destruction_end_to_end_over_the_api(control, group, api, tokens):
+    with tenant_session(control, group.schema_name) as db:
+        items = [_item(db, title=f"月报 {n}") for n in range(2)]
+        held_item = _item(db)
+        for item in [*items, held_item]:
+            _appraised(db, item)
+        holds.place_hold(db, person(db, HEAD), reason="诉讼", item_id=held_item.id)
+        keys = [doc.blob_key for item in items for _, doc in service.files_of(db, item)]
+        unit = org.get_unit_by_code(db, "SH-XTD").id
+        ids = [item.id for item in items]
+        db.commit()
+    store = configured_store()
+    assert all(store.exists(key) for key in keys)
+
+    def carry_out(archives_supervisor, accounting_supervisor):
+        return api(
+            "POST",
+            f"/destruction-lists/{listing}/carry-out",
+            tokens[ACCOUNTANT],
+            json={
+                "archives_supervisor": archives_supervisor,
+                "accounting_supervisor": accounting_supervisor,
+            },
+        )
+
+    refused = api(
+        "POST",
+        "/destruction-lists",
+        tokens[ACCOUNTANT],
+        json={"unit_id": unit, "item_ids": [*ids, held_item.id]},
+    )
+    assert refused.status_code == 422 and "item_ids[2]" in refused.json["errors"]
+    drawn = api(
+        "POST",
+        "/destruction-lists",
+        tokens[ACCOUNTANT],
+        json={"unit_id": unit, "item_ids": ids, "note": "2010年报表"},
+    )
+    assert drawn.status_code == 201, drawn.json
+    listing, request_id = drawn.json["id"], drawn.json["approval_request_id"]
+    assert drawn.json["status"] == "in_approval"
+    assert {i["status"] for i in drawn.json["items"]} == {"listed"}
+
+    early = carry_out(HEAD, ACCOUNTANT)
+    assert early.status_code == 409 and early.json["code"] == "not_approved"
+    by_hand = api(
+        "POST",
+        f"/{request_id}/withdraw",
+        tokens[ACCOUNTANT],
+        base=f"/approvals/{request_id}/withdraw",
+    )
+    assert by_hand.status_code == 409 and by_hand.json["code"] == "subject_request"
+    for step, login in enumerate([HEAD, REGIONAL], start=1):
+        decided = api(
+            "POST",
+            "",
+            tokens[login],
+            base=f"/approvals/{request_id}/decisions",
+            json={"step": step, "approve": True},
+        )
+        assert decided.status_code == 200, decided.json
+    assert (
+        api("GET", f"/destruction-lists/{listing}", tokens[ACCOUNTANT]).json["status"] == "approved"
+    )
+
+    same = carry_out(HEAD, HEAD)
+    assert same.status_code == 422 and same.json["code"] == "same_supervisor"
+    cashier = carry_out(HEAD, "zhao.chuna")
+    assert cashier.status_code == 422 and "accounting_supervisor" in cashier.json["errors"]
+    assert all(store.exists(key) for key in keys)  # nothing deleted by the refusals
+
+    done = carry_out(HEAD, ACCOUNTANT)
+    assert done.status_code == 200, done.json
+    assert done.json["status"] == "destroyed" and {i["status"] for i in done.json["items"]} == {
+        "destroyed"
+    }
+    assert not any(store.exists(key) for key in keys)
+    record = api("GET", f"/items/{done.json['record_item_id']}", tokens["feng.shenji"]).json
+    assert record["class_code"] == "destruction_list" and record["due_on"] is None
+    assert sorted(f["filename"] for f in record["files"]) == [
+        f"destruction-certificate-{listing}.pdf",
+        f"destruction-list-{listing}.csv",
+    ]
+    again = carry_out(HEAD, ACCOUNTANT)
+    assert again.status_code == 409
+    with tenant_session(control, group.schema_name) as db:
+        assert db.get(ArchiveItem, held_item.id).status == "to_destroy"  # never listed
+        certificate = next(
+            doc
+            for _, doc in service.files_of(db, db.get(ArchiveItem, record["id"]))
+            if doc.filename.endswith(".pdf")
+        )
+        with store.open(certificate.blob_key) as stream:
+            body = stream.read()
+        event = db.scalar(
+            select(AuditEvent).where(
+                AuditEvent.action == "archives.destroyed", AuditEvent.entity_id == str(listing)
+            )
+        )
+        assert event.after["supervisors"] == [HEAD, ACCOUNTANT]
+    assert body.startswith(b"%PDF-1.4") and body.rstrip().endswith(b"%%EOF")
+    if os.path.exists("/usr/bin/pdftotext"):
+        text = subprocess.run(["pdftotext", "-", "-"], input=body, capture_output=True, check=True)
+        assert "会计档案销毁证明" in text.stdout.decode()
+
+
+def test_r_arc_1_requester_cannot_approve_own_destruction_list(db):
+    item = _item(db)
+    _appraised(db, item)
+    listing = destruction.draw_up(db, person(db, HEAD), unit_id=item.unit_id, item_ids=[item.id])
+    with pytest.raises(Forbidden) as own:
+        approvals.decide(db, person(db, HEAD), listing.approval_request_id, step=1, approve=True)
+    assert own.value.code == "self_approval"
+
+
+def test_r_arc_1_returned_list_gives_its_items_back(db):
+    item = _item(db)
+    _appraised(db, item)
+    listing = destruction.draw_up(
+        db, person(db, ACCOUNTANT), unit_id=item.unit_id, item_ids=[item.id]
+    )
+    approvals.decide(db, person(db, HEAD), listing.approval_request_id, step=1, approve=False)
+    db.refresh(item)
+    assert listing.status == "rejected" and item.status == "to_destroy"
+    assert item.destruction_list_id is None
+
+
+def test_r_arc_2_hold_placed_after_approval_stops_the_destruction(db):
+    item = _item(db)
+    listing = _approved_list(db, item)
+    holds.place_hold(db, person(db, REGIONAL), reason="新诉讼", unit_id=item.unit_id)
+    key = service.files_of(db, item)[0][1].blob_key
+    with pytest.raises(Conflict) as refused:
+        destruction.carry_out(
+            db,
+            configured_store(),
+            person(db, ACCOUNTANT),
+            listing.id,
+            archives_supervisor=HEAD,
+            accounting_supervisor=ACCOUNTANT,
+        )
+    assert refused.value.code == "held" and configured_store().exists(key)
+
+
+def test_r_arc_1_no_other_delete_path(group):
+    """No route deletes anything under documents or archives, for any role; the orphan sweep
+    keeps archived files, which always have their document row."""
+    from propgroup.app import create_app
+
+    app = create_app({"TESTING": True})
+    deleting = [
+        rule.rule
+        for rule in app.url_map.iter_rules()
+        if "DELETE" in (rule.methods or ())
+        and ("documents" in rule.rule or "archives" in rule.rule)
+    ]
+    assert deleting == []
+
+
+def test_r_arc_1_orphan_sweep_keeps_archived_files(db, group):
+    from datetime import timedelta
+
+    from propgroup.storage import service as storage
+
+    item = _item(db)
+    key = service.files_of(db, item)[0][1].blob_key
+    db.flush()
+    swept = storage.sweep_orphans(
+        db,
+        configured_store(),
+        tenant_slug=group.slug,
+        older_than=timedelta(seconds=1),
+        now=approvals.now() + timedelta(days=1),
+    )
+    assert key not in swept and configured_store().exists(key)
+
+
+def test_r_arc_1_archived_files_are_read_only_on_the_filesystem(db):
+    item = _item(db)
+    store = configured_store()
+    path = store._path(service.files_of(db, item)[0][1].blob_key)
+    assert oct(path.stat().st_mode & 0o777) == "0o440"
+
+
+def test_r_arc_1_generic_upload_cannot_add_archive_files(api, tokens, control, group):
+    with tenant_session(control, group.schema_name) as db:
+        unit = org.get_unit_by_code(db, "SH-XTD").id
+    refused = api(
+        "POST",
+        "",
+        tokens[ACCOUNTANT],
+        base="/documents",
+        query_string={
+            "filename": "x.pdf",
+            "entity_type": "archive_item",
+            "entity_id": 1,
+            "unit_id": unit,
+        },
+        data=b"%PDF-1.4 x",
+    )
+    assert refused.status_code == 422 and refused.json["code"] == "owned_entity_type"
+
+
+def test_paid_request_vouchers_become_original_voucher_items(db):
+    """Filed by the engine's payment, once, with the class the table gives vouchers."""
+    request = raise_request(db, "qian.staff", "SH-XTD", amount="300.00")
+    approvals.attach_voucher(
+        db,
+        configured_store(),
+        person(db, "qian.staff"),
+        request.id,
+        stream=io.BytesIO(b"%PDF-1.4 invoice"),
+        filename="发票.pdf",
+        max_bytes=1024,
+    )
+    approvals.submit(db, person(db, "qian.staff"), request.id)
+    for step, login in enumerate([ACCOUNTANT, HEAD], start=1):
+        approvals.decide(db, person(db, login), request.id, step=step, approve=True)
+    approvals.pay(db, person(db, "zhao.chuna"), request.id, method="cash", reference=None)
+    filed = db.scalars(
+        select(ArchiveItem).where(
+            ArchiveItem.source_type == "approval_request", ArchiveItem.source_id == request.id
+        )
+    ).all()
+    assert len(filed) == 1
+    assert filed[0].class_code == "original_voucher" and filed[0].unit_id == request.unit_id
+    assert filed[0].fiscal_year == approvals.today(db).year
+    assert filed[0].due_on.year == filed[0].fiscal_year + 31
+    assert [doc.filename for _, doc in service.files_of(db, filed[0])] == ["发票.pdf"]
+
+
+def test_integrity_check_finds_a_missing_and_a_tampered_file(db):
+    intact, tampered, lost = _item(db), _item(db), _item(db)
+    store = configured_store()
+    tampered_path = store._path(service.files_of(db, tampered)[0][1].blob_key)
+    os.chmod(tampered_path, 0o640)
+    tampered_path.write_bytes(b"altered")
+    store._path(service.files_of(db, lost)[0][1].blob_key).unlink()
+    report = integrity.check_integrity(db, store)
+    file_of = {item.id: service.files_of(db, item)[0][0].id for item in (intact, tampered, lost)}
+    assert file_of[tampered.id] in report.altered and file_of[lost.id] in report.missing
+    assert file_of[intact.id] not in report.altered + report.missing
+
+
+def test_r_arc_1_yearly_sweep_lists_items_past_retention(db):
+    from propgroup.archives import jobs
+
+    old, fresh, kept_forever = (
+        _item(db),
+        _item(db, year=2024),
+        _item(db, class_code="annual_report", year=2001),
+    )
+    assert jobs.sweep_due(db) >= 1
+    for item in (old, fresh, kept_forever):
+        db.refresh(item)
+    assert (old.status, fresh.status, kept_forever.status) == ("due", "kept", "kept")
+    assert jobs.sweep_due(db) == 0  # nothing new is due
+
+
+def test_r_arc_1_lock_job_follows_items_on_the_filesystem_store(db):
+    from propgroup.archives import jobs
+
+    item = _item(db)
+    hold = holds.place_hold(db, person(db, HEAD), reason="诉讼", item_id=item.id)
+    assert jobs.sync_locks(db, item_ids=[item.id]) == 1
+    assert jobs.sync_locks(db, hold_id=hold.id) == 1
+    assert jobs.sync_locks(db, class_code="periodic_report") >= 1
+
+
+def test_r_arc_1_approvers_are_told_the_item_count_not_an_amount(db, monkeypatch, tmp_path, group):
+    from email import policy
+    from email.parser import BytesParser
+
+    from propgroup.approvals.jobs import notify_step
+
+    items = [_item(db), _item(db)]
+    for item in items:
+        _appraised(db, item)
+    listing = destruction.draw_up(
+        db, person(db, ACCOUNTANT), unit_id=items[0].unit_id, item_ids=[i.id for i in items]
+    )
+    monkeypatch.setenv("PROPGROUP_INSTANCE", str(tmp_path))
+    monkeypatch.delenv("SMTP_URL", raising=False)
+    sent = notify_step(
+        db, tenant=group.slug, request_id=listing.approval_request_id, revision=1, step=1
+    )
+    [mail] = [
+        BytesParser(policy=policy.default).parsebytes(f.read_bytes())
+        for f in (tmp_path / "outbox-mail").glob("*.eml")
+    ]
+    body = mail.get_body().get_content()
+    assert sent == 1 and mail["To"] == "wang.xiangmu@demo.propgroup.test"
+    assert "件数：2 件" in body and "¥" not in body
+
+
+def test_r_arc_2_a_hold_cannot_slip_in_while_a_list_is_carried_out(control, group):
+    """Carrying out holds the hold table in SHARE mode until it commits: a hold placed meanwhile
+    waits (here: times out) instead of landing between the check and the deletion."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import OperationalError
+
+    with tenant_session(control, group.schema_name) as setup:
+        item = _item(setup)
+        listing = _approved_list(setup, item)
+        setup.commit()
+    with (
+        tenant_session(control, group.schema_name) as carrying,
+        tenant_session(control, group.schema_name) as holding,
+    ):
+        destruction.carry_out(
+            carrying,
+            configured_store(),
+            person(carrying, ACCOUNTANT),
+            listing.id,
+            archives_supervisor=HEAD,
+            accounting_supervisor=ACCOUNTANT,
+        )
+        holding.execute(text("set local lock_timeout = '300ms'"))
+        with pytest.raises(OperationalError, match="lock timeout"):
+            holds.place_hold(holding, person(holding, HEAD), reason="迟到的诉讼", item_id=item.id)
+            holding.flush()
+        holding.rollback()
+        carrying.commit()
+
+
+def test_r_arc_1_approved_list_whose_items_stopped_being_due_is_withdrawn(db):
+    """A lengthened schedule after approval: carrying out refuses the items, and the approved
+    list is withdrawn, giving them back to custody (the approval stays on record)."""
+    from propgroup.archives import schedule
+
+    item = _item(db)
+    listing = _approved_list(db, item)
+    schedule.change_rule(
+        db,
+        person(db, "zheng.guanliyuan"),
+        "periodic_report",
+        {"years": 50},
+        approvals.today(db),
+    )
+    db.refresh(item)
+    assert item.status == "listed" and item.due_on.year == 2061
+    with pytest.raises(Conflict) as refused:
+        destruction.carry_out(
+            db,
+            configured_store(),
+            person(db, ACCOUNTANT),
+            listing.id,
+            archives_supervisor=HEAD,
+            accounting_supervisor=ACCOUNTANT,
+        )
+    assert refused.value.code == "not_due"
+    destruction.withdraw(db, person(db, ACCOUNTANT), listing.id)
+    db.refresh(item)
+    assert listing.status == "withdrawn" and (item.status, item.destruction_list_id) == (
+        "kept",
+        None,
+    )
+    request = db.get(ApprovalRequest, listing.approval_request_id)
+    assert request.status == "approved"
+
+
+def test_r_arc_1_a_lengthened_schedule_undoes_an_appraisal_for_destruction(db):
+    from propgroup.archives import schedule
+
+    item = _item(db)
+    _appraised(db, item)
+    schedule.change_rule(
+        db, person(db, "zheng.guanliyuan"), "periodic_report", {"years": 50}, approvals.today(db)
+    )
+    db.refresh(item)
+    assert (item.status, item.due_on.year) == ("kept", 2061)
