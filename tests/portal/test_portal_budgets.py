@@ -6,12 +6,14 @@ browser tests run in a real Chromium; the edge cases with the Flask test client.
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import secrets
 from decimal import Decimal
 
 import pytest
+from openpyxl import load_workbook
 from sqlalchemy import func, select
 
 from propgroup.budgets import seasons
@@ -608,3 +610,57 @@ def test_a_nul_in_the_grid_or_odd_figure_links_never_give_a_500(clients, group, 
     assert saved_lines(control, group, version_id) == {}
     home = accountant.get(f"/t/{slug}/budgets/figures?unit_id={units['EAST']}&year={FIGURES_YEAR}")
     assert home.status_code == 302 and "unit_id" not in home.headers["Location"].split("?", 1)[-1]
+
+
+def test_the_excel_template_goes_out_and_back_through_the_portal_r_bud_1(
+    clients, group, control, units
+):
+    """Finance staff live in Excel: the version page gives its template and takes it back
+    filled in; a bad cell is named by row and column and nothing is saved."""
+    version_id = draft(control, group, "SH-XTD", EDIT_YEAR + 9)
+    accountant, slug = clients(ACCOUNTANT), group.slug
+    page = accountant.get(f"/t/{slug}/budgets/versions/{version_id}")
+    assert 'data-testid="download-template"' in page.text
+    template = accountant.get(f"/t/{slug}/budgets/versions/{version_id}/xlsx")
+    assert template.status_code == 200 and template.mimetype.endswith("spreadsheetml.sheet")
+    book = load_workbook(io.BytesIO(template.data))
+    row = next(c.row for c in book.active["A"] if c.value == "ADM-OFFICE")
+
+    def upload(changes):
+        for ref, value in changes.items():
+            book.active[ref] = value
+        out = io.BytesIO()
+        book.save(out)
+        data = {
+            "csrf_token": csrf_token(page.text),
+            "workbook": (io.BytesIO(out.getvalue()), "plan.xlsx"),
+        }
+        return accountant.post(
+            f"/t/{slug}/budgets/versions/{version_id}/xlsx",
+            data=data,
+            content_type="multipart/form-data",
+        )
+
+    refused = upload({f"C{row}": "SH-XTD-FIN", f"E{row}": "12.345"})
+    assert refused.status_code == 422 and f"row {row}, column E" in refused.text
+    assert saved_lines(control, group, version_id) == {}
+    saved = upload({f"E{row}": "1200.50"})
+    assert saved.status_code == 303
+    assert saved_lines(control, group, version_id) == {"ADM-OFFICE": Decimal("1200.50")}
+    none = accountant.post(
+        f"/t/{slug}/budgets/versions/{version_id}/xlsx", data={"csrf_token": csrf_token(page.text)}
+    )
+    assert none.status_code == 422
+
+
+def test_plan_vs_actual_exports_to_excel_for_readers_only_r_bud_5(clients, group, units):
+    slug, east = group.slug, units["EAST"]
+    path = f"/t/{slug}/budgets/figures/{east}/xlsx?year={FIGURES_YEAR}&kind=expense"
+    exported = clients(REGIONAL).get(path)
+    assert exported.status_code == 200 and exported.mimetype.endswith("spreadsheetml.sheet")
+    sheet = load_workbook(io.BytesIO(exported.data)).active
+    numbers = {
+        Decimal(str(c.value)) for r in sheet.iter_rows() for c in r if type(c.value) in (int, float)
+    }
+    assert {Decimal("12000"), Decimal("10000")} <= numbers  # SH-XTD's office plan and actual
+    assert clients(OUTSIDER).get(path).status_code == 403

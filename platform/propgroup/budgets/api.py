@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Response, request
+from flask import request
 
 from propgroup.api import Blueprint
 from propgroup.api.auth import current_principal
@@ -45,9 +45,8 @@ from propgroup.budgets.schemas import (
     TargetSchema,
     VersionDetailSchema,
 )
-from propgroup.budgets.sheets import XLSX
+from propgroup.budgets.sheets import XLSX, xlsx_response
 from propgroup.errors import TooLarge
-from propgroup.storage.blobstore import content_disposition
 from propgroup.storage.settings import max_upload_bytes
 from propgroup.tenancy.middleware import tenant_db
 
@@ -74,14 +73,6 @@ def _uploaded() -> bytes:
     if len(data) > limit:
         raise TooLarge(f"the file is larger than the {limit} byte limit", code="upload_too_large")
     return data
-
-
-def _xlsx(name: str, data: bytes) -> Response:
-    return Response(
-        data,
-        mimetype=XLSX,
-        headers={"Content-Disposition": content_disposition(name), "Cache-Control": "no-store"},
-    )
 
 
 @blp.route("/categories")
@@ -186,7 +177,7 @@ def write_lines(data, version_id: int):
 def download_version(version_id: int):
     """The version as an Excel template: protected headers, a row per category of the chart,
     the amounts to fill in unlocked, quarter and year totals as formulas."""
-    return _xlsx(*plan_workbook.plan_workbook(tenant_db(), current_principal(), version_id))
+    return xlsx_response(*plan_workbook.plan_workbook(tenant_db(), current_principal(), version_id))
 
 
 @blp.route("/versions/<int:version_id>/xlsx", methods=["PUT"])
@@ -253,7 +244,9 @@ def _figures_asked(query):
 def plan_vs_actual_xlsx(query):
     """The figures of ``GET /figures`` for the same query, as an Excel workbook."""
     session, principal = tenant_db(), current_principal()
-    return _xlsx(*figures_workbook.figures_workbook(session, principal, **_figures_asked(query)))
+    return xlsx_response(
+        *figures_workbook.figures_workbook(session, principal, **_figures_asked(query))
+    )
 
 
 @blp.route("/remaining")

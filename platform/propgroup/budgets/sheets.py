@@ -9,11 +9,13 @@ from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
+from flask import Response
 from openpyxl import Workbook, load_workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.worksheet.worksheet import Worksheet
 
 from propgroup.errors import InvalidInput
+from propgroup.storage.blobstore import content_disposition
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MONEY_FORMAT = "#,##0.00"
@@ -74,3 +76,12 @@ def saved(book: Workbook) -> bytes:
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
+
+
+def xlsx_response(name: str, data: bytes) -> Response:
+    """A workbook to download, never kept by a cache (it holds a unit's figures)."""
+    return Response(
+        data,
+        mimetype=XLSX,
+        headers={"Content-Disposition": content_disposition(name), "Cache-Control": "no-store"},
+    )

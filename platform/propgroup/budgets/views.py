@@ -19,17 +19,19 @@ from flask import Blueprint, flash, g, redirect, render_template, request, url_f
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from propgroup.budgets import figures, seasons, service
+from propgroup.budgets import figures, figures_workbook, plan_workbook, seasons, service
 from propgroup.budgets.categories import chart
 from propgroup.budgets.chart import Line, variance_chart
 from propgroup.budgets.forms import MONTH_LABELS, ZERO, Filter, Grid, owner_value, sections
 from propgroup.budgets.models import OPEN, PLAN_KINDS, BudgetCategory, BudgetPlan, PlanVersion
+from propgroup.budgets.sheets import xlsx_response
 from propgroup.errors import Conflict, DomainError, Forbidden, NotFound
 from propgroup.identity import authz
 from propgroup.org import service as org
 from propgroup.org.models import OrgUnit
 from propgroup.portal.auth import is_partial_request, login_required
 from propgroup.portal.formatting import cny
+from propgroup.storage.settings import max_upload_bytes
 from propgroup.tenancy.middleware import tenant_db
 
 bp = Blueprint("budgets", __name__, url_prefix="/budgets")
@@ -234,24 +236,65 @@ def _version_context(version: PlanVersion, grid: Grid | None) -> dict[str, Any]:
 
 
 def _render_version(
-    version: PlanVersion, *, grid: Grid | None = None, error: str | None = None, status: int = 200
+    version: PlanVersion,
+    *,
+    grid: Grid | None = None,
+    error: str | None = None,
+    problems: object = None,
+    status: int = 200,
 ):
     context = _version_context(version, grid)
-    return render_template("budgets/version.html", error=error, **context), status
+    listed = problems if isinstance(problems, dict) else {}
+    return render_template(
+        "budgets/version.html", error=error, problems=listed, **context
+    ), status
 
 
-def _refused(version_id: int, error: DomainError):
-    """The version's page as it stands now, with the refusal on top and its status."""
+def _refused(version_id: int, error: DomainError, *, problems: object = None):
+    """The version's page as it stands now, with the refusal (and, for a file, each problem
+    by row and column) on top and its status."""
     session = tenant_db()
     session.rollback()  # nothing of the refused action stays, not even in this session
     version = service.read_version(session, g.principal, version_id)
-    return _render_version(version, error=refusal_message(error), status=error.status)
+    message = refusal_message(error)
+    return _render_version(version, error=message, problems=problems, status=error.status)
 
 
 @bp.get("/versions/<int:version_id>")
 @login_required
 def version(version_id: int):
     return _render_version(service.read_version(tenant_db(), g.principal, version_id))
+
+
+@bp.get("/versions/<int:version_id>/xlsx")
+@login_required
+def download_version(version_id: int):
+    """The version as an Excel template, as ``GET /api/budgets/versions/<id>/xlsx`` gives it."""
+    return xlsx_response(*plan_workbook.plan_workbook(tenant_db(), g.principal, version_id))
+
+
+@bp.post("/versions/<int:version_id>/xlsx")
+@login_required
+def upload_version(version_id: int):
+    """The filled-in template back: the draft's lines replaced by its rows, or nothing written
+    and every problem named by row and column."""
+    session = tenant_db()
+    upload, limit = request.files.get("workbook"), max_upload_bytes()
+    data = upload.stream.read(limit + 1) if upload is not None and upload.filename else b""
+    if not data or len(data) > limit:
+        message = (
+            _("Choose the filled-in Excel template to upload.")
+            if not data
+            else _("The file is larger than %(limit)d bytes.", limit=limit)
+        )
+        version_ = service.read_version(session, g.principal, version_id)
+        return _render_version(version_, error=message, status=422 if not data else 413)
+    try:
+        plan_workbook.read_workbook(session, g.principal, version_id, data)
+    except DomainError as error:
+        return _refused(version_id, error, problems=error.errors)
+    flash(_("The lines of the uploaded template were saved."), "info")
+    return redirect(url_for(".version", version_id=version_id), code=303)
 
 
 @bp.post("/versions/<int:version_id>/lines")
@@ -346,6 +389,25 @@ def figures_home():
         raise Forbidden("no unit whose budgets this person may read", code="forbidden")
     kept = {key: request.args[key] for key in FIGURE_FILTERS if key in request.args}
     return redirect(url_for(".unit_figures", unit_id=units[0].id, **kept))
+
+
+@bp.get("/figures/<int:unit_id>/xlsx")
+@login_required
+def unit_figures_xlsx(unit_id: int):
+    """The page's figures (the unit and the units right below it) as an Excel workbook."""
+    session = tenant_db()
+    filters = Filter.from_args(request.args, seasons.working_year(session))
+    return xlsx_response(
+        *figures_workbook.figures_workbook(
+            session,
+            g.principal,
+            unit_id,
+            filters.year,
+            versions=filters.versions,
+            months=(1, filters.through),
+            depth=1,
+        )
+    )
 
 
 @bp.get("/figures/<int:unit_id>")
