@@ -572,11 +572,15 @@ def test_the_chart_scale_holds_empty_and_negative_figures_r_bud_5():
     assert short.groups[0].adverse  # income under its plan
 
 
-def test_a_medium_term_plan_stays_out_of_the_year_grid_and_list(clients, group, control):
-    """The grid has twelve months: a medium-term plan (three annual amounts) is kept through the
-    API or its Excel template, and neither shows in the year's list nor opens as a grid."""
+def test_a_medium_term_plan_is_read_by_years_and_kept_through_its_template_r_bud_1(
+    clients, group, control
+):
+    """A medium-term plan (three annual amounts) is no twelve-month grid: its page shows each
+    line year by year, takes the filled-in template and sends it; the approver reads it there.
+    It stays out of the year's list and the grid refuses it."""
     year = EDIT_YEAR + 7
     with tenant_session(control, group.schema_name) as session:
+        ensure_season(session, year)
         version = budgets.open_plan(
             session,
             person(session, ACCOUNTANT),
@@ -588,16 +592,40 @@ def test_a_medium_term_plan_stays_out_of_the_year_grid_and_list(clients, group, 
         session.commit()
     accountant, slug = clients(ACCOUNTANT), group.slug
     listing = accountant.get(f"/t/{slug}/budgets?year={year}")
-    assert listing.status_code == 200
     assert f"/budgets/versions/{version.id}" not in listing.text
     page = accountant.get(f"/t/{slug}/budgets/versions/{version.id}")
-    assert page.status_code == 409 and "中期计划" in page.text
-    posted = accountant.post(
-        f"/t/{slug}/budgets/versions/{version.id}/lines",
-        data={"csrf_token": csrf_token(listing.text), "line": ["ADM-OFFICE"], "m1-ADM-OFFICE": "1"},
+    assert page.status_code == 200 and 'data-testid="years"' in page.text
+    assert all(str(y) in page.text for y in (year, year + 1, year + 2))
+    book = load_workbook(
+        io.BytesIO(accountant.get(f"/t/{slug}/budgets/versions/{version.id}/xlsx").data)
     )
-    assert posted.status_code == 409
-    assert saved_lines(control, group, version.id) == {}
+    row = next(c.row for c in book.active["A"] if c.value == "ADM-OFFICE")
+    book.active[f"C{row}"], book.active[f"E{row}"], book.active[f"G{row}"] = (
+        "SH-XTD-FIN",
+        100,
+        "300.5",
+    )
+    out = io.BytesIO()
+    book.save(out)
+    token = csrf_token(page.text)
+    uploaded = accountant.post(
+        f"/t/{slug}/budgets/versions/{version.id}/xlsx",
+        data={"csrf_token": token, "workbook": (io.BytesIO(out.getvalue()), "plan.xlsx")},
+        content_type="multipart/form-data",
+    )
+    assert uploaded.status_code == 303
+    assert saved_lines(control, group, version.id) == {"ADM-OFFICE": Decimal("400.50")}
+    sent = accountant.post(
+        f"/t/{slug}/budgets/versions/{version.id}/submit", data={"csrf_token": token}
+    )
+    assert sent.status_code == 303
+    read = clients(REGIONAL).get(f"/t/{slug}/budgets/versions/{version.id}")
+    assert read.status_code == 200 and "300.50" in read.text
+    grid = accountant.post(
+        f"/t/{slug}/budgets/versions/{version.id}/lines",
+        data={"csrf_token": token, "line": ["ADM-OFFICE"], "m1-ADM-OFFICE": "1"},
+    )
+    assert grid.status_code == 409
 
 
 def test_a_nul_in_the_grid_or_odd_figure_links_never_give_a_500(clients, group, control, units):

@@ -23,6 +23,7 @@ from propgroup.budgets import figures, figures_workbook, plan_workbook, seasons,
 from propgroup.budgets.categories import chart
 from propgroup.budgets.chart import Line, variance_chart
 from propgroup.budgets.forms import MONTH_LABELS, ZERO, Filter, Grid, owner_value, sections
+from propgroup.budgets.horizons import periods_of
 from propgroup.budgets.models import OPEN, PLAN_KINDS, BudgetCategory, BudgetPlan, PlanVersion
 from propgroup.budgets.sheets import xlsx_response
 from propgroup.errors import Conflict, DomainError, Forbidden, NotFound
@@ -190,22 +191,43 @@ def _annual_plan(session, version: PlanVersion) -> BudgetPlan:
     plan = service.read_plan(session, g.principal, version.plan_id)
     if plan.horizon != "annual":
         raise Conflict(
-            _("A medium-term plan is kept through the API or its Excel template."),
+            _("A medium-term plan is changed through its Excel template."),
             code="medium_term_plan",
         )
     return plan
 
 
 def _version_context(version: PlanVersion, grid: Grid | None) -> dict[str, Any]:
+    """What every version page shows; a year's plan adds its grid (twelve months), a
+    medium-term plan is shown year by year and changed through its Excel template."""
     session, me = tenant_db(), g.principal
-    plan = _annual_plan(session, version)
+    plan = service.read_plan(session, me, version.plan_id)
     unit = org.get_unit(session, plan.unit_id)
     saved = {line["category"]: line for line in service.lines_of(session, version.id)}
+    versions = service.versions_of(session, plan)
+    may_write = authz.can(session, me, "budgets:write", unit)
+    context = {
+        "version": version,
+        "plan": plan,
+        "unit": unit,
+        "saved": saved,
+        "years": periods_of(plan).keys,
+        "editable": may_write and version.status == "draft",
+        "may_write": may_write,
+        "versions": versions,
+        "may_revise": may_write and not any(v.status in OPEN for v in versions),
+    }
+    if plan.horizon == "annual":
+        context |= _grid_context(session, plan, unit, saved, grid)
+    return context
+
+
+def _grid_context(
+    session, plan: BudgetPlan, unit: OrgUnit, saved: dict[str, Any], grid: Grid | None
+) -> dict[str, Any]:
     grid = grid or Grid.from_saved(list(saved.values()))
     categories = _plan_chart(session, plan.plan_kind)
-    versions = service.versions_of(session, plan)
-    departments, people = service.line_owners(session, me, unit)
-    may_write = authz.can(session, me, "budgets:write", unit)
+    departments, people = service.line_owners(session, g.principal, unit)
     in_grid = {line.category for line in grid.lines}
     leaves = [category for category in categories if category.is_leaf]
     owners = [
@@ -218,20 +240,12 @@ def _version_context(version: PlanVersion, grid: Grid | None) -> dict[str, Any]:
         if top.parent_id is None
     ]
     return {
-        "version": version,
-        "plan": plan,
-        "unit": unit,
         "grid": grid,
-        "saved": saved,
         "sections": sections(grid, categories, saved),
         "names": {category.code: category.name for category in categories},
         "addable": [(top, group) for top, group in addable if group],
         "owners": owners,
         "owner_names": {value: name for _group, choices in owners for value, name in choices},
-        "editable": may_write and version.status == "draft",
-        "may_write": may_write,
-        "versions": versions,
-        "may_revise": may_write and not any(v.status in OPEN for v in versions),
     }
 
 
@@ -245,9 +259,7 @@ def _render_version(
 ):
     context = _version_context(version, grid)
     listed = problems if isinstance(problems, dict) else {}
-    return render_template(
-        "budgets/version.html", error=error, problems=listed, **context
-    ), status
+    return render_template("budgets/version.html", error=error, problems=listed, **context), status
 
 
 def _refused(version_id: int, error: DomainError, *, problems: object = None):
@@ -294,6 +306,19 @@ def upload_version(version_id: int):
     except DomainError as error:
         return _refused(version_id, error, problems=error.errors)
     flash(_("The lines of the uploaded template were saved."), "info")
+    return redirect(url_for(".version", version_id=version_id), code=303)
+
+
+@bp.post("/versions/<int:version_id>/submit")
+@login_required
+def submit(version_id: int):
+    """Send the draft as saved to the level above (a medium-term plan's way; a grid is
+    saved and sent in one go)."""
+    try:
+        sent = service.submit_version(tenant_db(), g.principal, version_id)
+    except DomainError as error:
+        return _refused(version_id, error)
+    flash(_("Version %(number)d was sent for approval.", number=sent.number), "info")
     return redirect(url_for(".version", version_id=version_id), code=303)
 
 
