@@ -67,7 +67,7 @@ from (
     from (
         select u.ids[1 + n % cardinality(u.ids)] as unit_id,
             u.names[1 + n % cardinality(u.ids)] as unit_name,
-            (:classes ::text[])[1 + (n * 7919) % cardinality(:classes ::text[])] as class_code,
+            (:classes ::text[])[1 + (n::bigint * 7919) % cardinality(:classes ::text[])] as class_code,
             2000 + (n * 31) % 26 as fiscal_year, lpad((1 + n % 12)::text, 2, '0') as period,
             (n % 40 + 1)::text as volume, n % 5000 + 1 as number_from,
             n % 5000 + 40 as number_to, n
