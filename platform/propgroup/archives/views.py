@@ -8,12 +8,14 @@ services'. A refusal is shown on the item's page with its status, and the unit o
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from propgroup.approvals.forms import parse_day
 from propgroup.approvals.service import today
@@ -176,69 +178,71 @@ def _refused(item_id: int, error: DomainError):
     )
 
 
-@bp.post("/items/<int:item_id>/holds")
-@login_required
-def place_hold(item_id: int):
+def _on_item(item_id: int, act: Callable[[Session], object], done: str):
+    """An action on an item's page: done and back to the page, or refused on it."""
     session = tenant_db()
     service.item_for(session, g.principal, item_id, "archives:read")
     try:
-        holds.place_hold(
-            session, g.principal, reason=request.form.get("reason", ""), item_id=item_id
-        )
+        act(session)
     except DomainError as error:
         return _refused(item_id, error)
-    flash(_("The item is under legal hold."), "info")
+    flash(done, "info")
     return redirect(url_for(".item", item_id=item_id), code=303)
+
+
+@bp.post("/items/<int:item_id>/holds")
+@login_required
+def place_hold(item_id: int):
+    reason = request.form.get("reason", "")
+    return _on_item(
+        item_id,
+        lambda session: holds.place_hold(session, g.principal, reason=reason, item_id=item_id),
+        _("The item is under legal hold."),
+    )
 
 
 @bp.post("/items/<int:item_id>/holds/<int:hold_id>/release")
 @login_required
 def release_hold(item_id: int, hold_id: int):
-    session = tenant_db()
-    service.item_for(session, g.principal, item_id, "archives:read")
-    try:
-        holds.release_hold(session, g.principal, hold_id, reason=request.form.get("reason", ""))
-    except DomainError as error:
-        return _refused(item_id, error)
-    flash(_("The legal hold was released."), "info")
-    return redirect(url_for(".item", item_id=item_id), code=303)
+    reason = request.form.get("reason", "")
+    return _on_item(
+        item_id,
+        lambda session: holds.release_hold(session, g.principal, hold_id, reason=reason),
+        _("The legal hold was released."),
+    )
 
 
 @bp.post("/items/<int:item_id>/loans")
 @login_required
 def issue_copy(item_id: int):
-    session = tenant_db()
-    service.item_for(session, g.principal, item_id, "archives:read")
     due_on = parse_day(request.form.get("due_on", ""))
     if due_on is None:
+        service.item_for(tenant_db(), g.principal, item_id, "archives:read")
         return _render_item(item_id, error=str(REFUSALS["bad_loan"]), status=422)
-    try:
-        loans.issue_copy(
+    form = request.form
+    return _on_item(
+        item_id,
+        lambda session: loans.issue_copy(
             session,
             g.principal,
             item_id,
             form="copy",
-            borrower=request.form.get("borrower", ""),
-            purpose=request.form.get("purpose", ""),
+            borrower=form.get("borrower", ""),
+            purpose=form.get("purpose", ""),
             due_on=due_on,
-        )
-    except DomainError as error:
-        return _refused(item_id, error)
-    flash(_("The copy is entered in the lending register."), "info")
-    return redirect(url_for(".item", item_id=item_id), code=303)
+        ),
+        _("The copy is entered in the lending register."),
+    )
 
 
 @bp.post("/items/<int:item_id>/loans/<int:loan_id>/return")
 @login_required
 def return_copy(item_id: int, loan_id: int):
-    session = tenant_db()
-    service.item_for(session, g.principal, item_id, "archives:read")
-    try:
-        loans.return_copy(session, g.principal, loan_id)
-    except DomainError as error:
-        return _refused(item_id, error)
-    flash(_("The copy is back and signed for."), "info")
-    return redirect(url_for(".item", item_id=item_id), code=303)
+    return _on_item(
+        item_id,
+        lambda session: loans.return_copy(session, g.principal, loan_id),
+        _("The copy is back and signed for."),
+    )
 
 
 @bp.get("/items/<int:item_id>/files/<int:file_id>")
@@ -255,43 +259,28 @@ def download(item_id: int, file_id: int):
 @bp.post("/items/<int:item_id>/appraisals")
 @login_required
 def propose(item_id: int):
-    session = tenant_db()
-    service.item_for(session, g.principal, item_id, "archives:read")
-    decision = request.form.get("decision", "")
+    decision, reason = request.form.get("decision", ""), request.form.get("reason", "")
     keep_until = parse_day(request.form.get("keep_until", "")) if decision == "keep" else None
-    try:
-        appraisal.propose(
-            session,
-            g.principal,
-            item_id,
-            decision=decision,
-            reason=request.form.get("reason", ""),
-            keep_until=keep_until,
-        )
-    except DomainError as error:
-        return _refused(item_id, error)
-    flash(_("Your appraisal waits for a second person."), "info")
-    return redirect(url_for(".item", item_id=item_id), code=303)
+    return _on_item(
+        item_id,
+        lambda session: appraisal.propose(
+            session, g.principal, item_id, decision=decision, reason=reason, keep_until=keep_until
+        ),
+        _("Your appraisal waits for a second person."),
+    )
 
 
 @bp.post("/items/<int:item_id>/appraisals/<int:appraisal_id>/confirm")
 @login_required
 def confirm(item_id: int, appraisal_id: int):
-    session = tenant_db()
-    service.item_for(session, g.principal, item_id, "archives:read")
-    agree = request.form.get("agree") == "yes"
-    try:
-        appraisal.confirm(
-            session,
-            g.principal,
-            appraisal_id,
-            agree=agree,
-            comment=request.form.get("comment", ""),
-        )
-    except DomainError as error:
-        return _refused(item_id, error)
-    flash(_("The appraisal is decided.") if agree else _("The appraisal is declined."), "info")
-    return redirect(url_for(".item", item_id=item_id), code=303)
+    agree, comment = request.form.get("agree") == "yes", request.form.get("comment", "")
+    return _on_item(
+        item_id,
+        lambda session: appraisal.confirm(
+            session, g.principal, appraisal_id, agree=agree, comment=comment
+        ),
+        _("The appraisal is decided.") if agree else _("The appraisal is declined."),
+    )
 
 
 # --- destruction lists --------------------------------------------------------------------
