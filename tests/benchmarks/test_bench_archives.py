@@ -192,6 +192,7 @@ def test_catalogue_search_p99(archives_db):
         p99_ms=round(cuts[98], 1),
         max_ms=round(max(times), 1),
         capped_counts=capped,
+        slowest=sorted(zip(map(round, times), map(str, queries), strict=True), reverse=True)[:3],
         target="p99 <= 100 ms",
         machine=f"{os.cpu_count()} cores {platform.machine()}",
     )
