@@ -4,6 +4,7 @@ copies only, with a due date and a return)."""
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -140,6 +141,72 @@ def test_search_by_class_unit_year_and_title_within_visible_units(api, tokens, u
     assert other.status_code == 403
     bad = api("GET", "/items", director, query_string={"status": "lost"})
     assert bad.status_code == 422
+
+
+def test_title_search_finds_one_character_two_and_ascii_in_any_case(api, tokens, units):
+    """The character-pair index finds what ILIKE would: a one-character word, a Chinese pair,
+    words across a space, ASCII letters in either case, LIKE wildcards taken literally."""
+    director = tokens["wu.caiwuzongjian"]
+    for title in ("VAT 发票 汇总 2020", "纳税调整 100%_Q1", "发票存根"):
+        _file(
+            api,
+            director,
+            class_code="tax_return",
+            unit_id=units["SZ-NS"],
+            fiscal_year=2020,
+            title=title,
+        )
+
+    def titles(words):
+        found = api("GET", "/items", director, query_string={"fiscal_year": 2020, "text": words})
+        assert found.status_code == 200, found.json
+        return sorted(i["title"] for i in found.json)
+
+    assert titles("发票") == ["VAT 发票 汇总 2020", "发票存根"]
+    assert titles("票") == ["VAT 发票 汇总 2020", "发票存根"]
+    assert titles("vat 发") == ["VAT 发票 汇总 2020"]
+    assert titles("%_q") == ["纳税调整 100%_Q1"]
+    assert titles("票发") == []
+
+
+def test_search_counts_only_so_far_ahead_and_says_there_is_more(api, tokens, units, monkeypatch):
+    """A catalogue of a million rows is not counted on every page: past COUNT_AHEAD rows the
+    total is a lower bound and X-Pagination says "more"; a short page knows its total."""
+    from propgroup.api import pagination
+
+    director = tokens["wu.caiwuzongjian"]
+    for month in range(1, 6):
+        _file(
+            api,
+            director,
+            class_code="journal",
+            unit_id=units["SZ-NS"],
+            fiscal_year=2021,
+            title=f"现金日记账 2021年{month}月",
+        )
+    monkeypatch.setattr(pagination, "COUNT_AHEAD", 2)
+    query = {"class_code": "journal", "fiscal_year": 2021, "page_size": 1}
+
+    def page(number):
+        response = api("GET", "/items", director, query_string={**query, "page": number})
+        return response.json, json.loads(response.headers["X-Pagination"])
+
+    rows, meta = page(1)
+    assert len(rows) == 1 and meta["more"] is True and meta["total"] == 2
+    assert meta["next_page"] == 2
+    rows, meta = page(4)
+    assert meta == {
+        "total": 5,
+        "total_pages": 5,
+        "first_page": 1,
+        "last_page": 5,
+        "page": 4,
+        "previous_page": 3,
+        "next_page": 5,
+    }
+    everything = api("GET", "/items", director, query_string={**query, "page_size": 10})
+    assert len(everything.json) == 5
+    assert json.loads(everything.headers["X-Pagination"])["total"] == 5
 
 
 def test_r_arc_3_copies_only_with_a_due_date_and_a_return(api, tokens, units, control, group):

@@ -416,3 +416,32 @@ def test_t0012_gives_existing_tenants_the_national_retention_schedule(control):
     assert rules["asset_card"] == (5, False, "disposal")
     assert rules["annual_report"] == (None, True, "fiscal_year")
     assert modes == ["governance"]
+
+
+def test_t0013_gives_existing_items_the_grams_their_titles_are_searched_by(control):
+    """Items catalogued before t0013 get the same grams as ones filed after it (models'
+    title_grams), so the search finds them; downgrading drops the column and indexes."""
+    from propgroup.archives.models import title_grams
+
+    titles = ["记账凭证 2019年 VAT第3册", "A", "固定资产卡片"]
+    with control.begin() as connection:
+        bound = _schema_at(connection, "t_mig_grams", "t0012")
+        _add_hq(bound)
+        for title in titles:
+            bound.execute(
+                text(
+                    "insert into archive_items (class_code, unit_id, fiscal_year, title, status)"
+                    " values ('journal', 1, 2019, :title, 'kept')"
+                ),
+                {"title": title},
+            )
+        upgrade_tenant_schema(connection, "t_mig_grams", script_directory("tenant"), "t0013")
+        set_local_search_path(bound, "t_mig_grams")
+        grams = dict(bound.execute(text("select title, title_grams from archive_items")).all())
+        _downgrade(connection, "t_mig_grams", "t0012")
+        columns = {
+            c["name"] for c in inspect(connection).get_columns("archive_items", "t_mig_grams")
+        }
+        drop_walled_schema(connection, "t_mig_grams")
+    assert {title: sorted(g) for title, g in grams.items()} == {t: title_grams(t) for t in titles}
+    assert "title_grams" not in columns

@@ -288,3 +288,74 @@ def test_appraisal_and_destruction_through_the_pages_r_arc_1(browsers, group, co
     assert "会计档案销毁清册" in filed.text and "destruction-certificate-" in filed.text
     gone = accountant.get(url)
     assert "old.pdf (已销毁)" in gone.text
+
+
+def _form_action(page_text: str, marker: str) -> str:
+    """The action of the first form after ``marker`` in the page."""
+    return page_text.split(marker, 1)[1].split('action="', 1)[1].split('"', 1)[0]
+
+
+def test_r_arc_3_copy_issued_and_received_back_on_the_item_page(browsers, group, items):
+    slug = group.slug
+    accountant = browsers(ACCOUNTANT)
+    url = f"/t/{slug}/archives/items/{items['statement']}"
+    page = accountant.get(url)
+    assert "借阅登记" in page.text and 'data-testid="issue-copy"' in page.text
+    token = csrf_token(page.text)
+    late = accountant.post(
+        f"{url}/loans",
+        data={
+            "csrf_token": token,
+            "borrower": "审计所 张三",
+            "purpose": "年审",
+            "due_on": "2001-01-01",
+        },
+    )
+    assert late.status_code == 422 and "今天或以后的归还日期" in late.text
+    assert 'data-testid="loan"' not in late.text  # nothing written
+    issued = accountant.post(
+        f"{url}/loans",
+        data={
+            "csrf_token": token,
+            "borrower": "审计所 张三",
+            "purpose": "年审",
+            "due_on": "2199-01-01",
+        },
+    )
+    assert issued.status_code == 303
+    page = accountant.get(url)
+    assert "审计所 张三" in page.text and "2199-01-01" in page.text
+    back = accountant.post(
+        _form_action(page.text, 'data-testid="loan"'), data={"csrf_token": csrf_token(page.text)}
+    )
+    assert back.status_code == 303
+    page = accountant.get(url)
+    assert 'data-testid="return-copy"' not in page.text and "复制件已收回并签收" in page.text
+    # The cashier reads archives but may not lend them.
+    reader = browsers("zhao.chuna").get(url)
+    assert "审计所 张三" in reader.text and 'data-testid="issue-copy"' not in reader.text
+
+
+def test_retention_schedule_shown_to_readers_changed_by_an_admin_with_the_recompute(
+    browsers, group, items
+):
+    slug = group.slug
+    url = f"/t/{slug}/archives/retention"
+    reader = browsers(ACCOUNTANT).get(url)
+    assert reader.status_code == 200 and "保管期限表" in reader.text
+    assert "银行对账单" in reader.text and "<form" not in reader.text.split("<table", 1)[1]
+    refused = browsers(ACCOUNTANT).post(
+        f"{url}/bank_statement", data={"csrf_token": csrf_token(reader.text), "years": "12"}
+    )
+    assert refused.status_code == 403
+    admin = browsers(SOUTH)
+    page = admin.get(url)
+    token = csrf_token(page.text)
+    neither = admin.post(f"{url}/bank_statement", data={"csrf_token": token, "years": ""})
+    assert neither.status_code == 422 and "二者只选其一" in neither.text
+    changed = admin.post(f"{url}/bank_statement", data={"csrf_token": token, "years": "12"})
+    assert changed.status_code == 303
+    page = admin.get(url)
+    assert "已重新计算到期日" in page.text and "12 年" in page.text
+    item = browsers(ACCOUNTANT).get(f"/t/{slug}/archives/items/{items['statement']}")
+    assert "2037-01-01" in item.text  # a 2024 statement, now 12 years

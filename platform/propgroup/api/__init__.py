@@ -5,6 +5,7 @@ Thin subclasses live here so later customisation (pagination, idempotency) needs
 
 from __future__ import annotations
 
+import json
 import logging
 from functools import cache
 from typing import Any
@@ -57,6 +58,17 @@ class Blueprint(flask_smorest.Blueprint):
             if page < last_page:
                 metadata["next_page"] = page + 1
         return metadata
+
+    def _set_pagination_metadata(self, page_params, result, headers):  # type: ignore[override]
+        """Plus ``"more": true`` when a capped page's total is a lower bound (pagination.py)."""
+        metadata = self._make_pagination_metadata(
+            page_params.page, page_params.page_size, page_params.item_count
+        )
+        if getattr(page_params, "more", False):
+            metadata["more"] = True
+        headers = headers if headers is not None else {}
+        headers[self.PAGINATION_HEADER_NAME] = json.dumps(metadata)
+        return result, headers
 
 
 def error_body(code: str, message: str, errors: Any = None) -> dict[str, Any]:

@@ -3,6 +3,11 @@
 The total is ``count(*) over ()`` on the page query, which PostgreSQL computes before LIMIT and
 OFFSET, so a page costs one round trip instead of two. Only a page past the end, which has no row
 to carry the total, needs a separate count.
+
+A large table's search is ``capped``: the window would read every matching row (a million for a
+broad search) to count them. Such a page reads only its rows, and counts at most ``COUNT_AHEAD``
+rows past its first; when there are more, ``X-Pagination`` says ``"more": true`` and its total is
+a lower bound (always enough for ``next_page``). A short page knows its total without counting.
 """
 
 from __future__ import annotations
@@ -12,11 +17,12 @@ from functools import cached_property
 from typing import Any
 
 from flask_smorest import Page
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, literal, select
 from sqlalchemy.orm import Session
 
 MAX_PAGE_SIZE = 100
 TOTAL = "total_rows"  # the extra column; schemas dump declared fields only, so it never leaks
+COUNT_AHEAD = 1000
 
 
 @dataclass(frozen=True)
@@ -26,33 +32,51 @@ class Selection:
     session: Session
     statement: Select[Any]  # must carry a stable ORDER BY
     rows: bool = False  # plain column rows (faster to serialise) instead of ORM objects
+    capped: bool = False  # count at most COUNT_AHEAD rows past the page's first
 
 
 class SelectPage(Page):
-    @cached_property
-    def _page(self) -> tuple[list[Any], int]:
+    more = False  # capped, and more rows match than were counted
+
+    def _rows(self, query: Select[Any]) -> tuple[list[Any], list[Any]]:
         selection: Selection = self.collection
-        params = self.page_params
-        query = (
-            selection.statement.add_columns(func.count().over().label(TOTAL))
-            .offset(params.first_item)
-            .limit(params.page_size)
-        )
+        query = query.offset(self.page_params.first_item).limit(self.page_params.page_size)
         if selection.rows:
             # Core execution: plain columns need none of the ORM's result processing.
             rows = selection.session.connection().execute(query).all()
-            items: list[Any] = [row._mapping for row in rows]
-        else:
-            rows = selection.session.execute(query).all()
-            items = [row[0] for row in rows]
+            return rows, [row._mapping for row in rows]
+        rows = selection.session.execute(query).all()
+        return rows, [row[0] for row in rows]
+
+    @cached_property
+    def _page(self) -> tuple[list[Any], int]:
+        selection: Selection = self.collection
+        first = self.page_params.first_item
+        if selection.capped:
+            rows, items = self._rows(selection.statement)
+            if rows and len(rows) < self.page_params.page_size:
+                return items, first + len(rows)
+            return items, self._capped_count(first + COUNT_AHEAD)
+        rows, items = self._rows(selection.statement.add_columns(func.count().over().label(TOTAL)))
         if rows:
             return items, rows[0][-1]
-        return items, self._count() if params.first_item else 0
+        return items, self._count() if first else 0
 
     def _count(self) -> int:
         selection: Selection = self.collection
         counted = select(func.count()).select_from(selection.statement.order_by(None).subquery())
         return selection.session.scalar(counted) or 0
+
+    def _capped_count(self, limit: int) -> int:
+        selection: Selection = self.collection
+        ahead = (
+            selection.statement.with_only_columns(literal(1), maintain_column_froms=True)
+            .order_by(None)
+            .limit(limit + 1)
+        )
+        counted = selection.session.scalar(select(func.count()).select_from(ahead.subquery())) or 0
+        self.more = counted > limit
+        return min(counted, limit)
 
     @property
     def items(self):  # type: ignore[override]
@@ -60,4 +84,6 @@ class SelectPage(Page):
 
     @property
     def item_count(self) -> int:  # type: ignore[override]
-        return self._page[1]
+        count = self._page[1]
+        self.page_params.more = self.more  # read by Blueprint for the header
+        return count

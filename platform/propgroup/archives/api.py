@@ -117,9 +117,11 @@ def change_settings(data):
 @blp.response(200, ItemSchema(many=True))
 @blp.paginate(SelectPage, page_size=50, max_page_size=MAX_PAGE_SIZE)
 def search(query):
-    """Search by class, unit (subtree), fiscal year, words of the title, status, due date."""
+    """Search by class, unit (subtree), fiscal year, words of the title, status, due date.
+    Counts at most 1000 rows past the page: ``X-Pagination`` then says ``"more": true``."""
     session = tenant_db()
-    return Selection(session, service.search(session, current_principal(), **query), rows=True)
+    statement = service.search(session, current_principal(), **query)
+    return Selection(session, statement, rows=True, capped=True)
 
 
 @blp.route("/items", methods=["POST"])

@@ -26,6 +26,7 @@ from sqlalchemy import (
     select,
     text,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, aliased, mapped_column
 from sqlalchemy.sql.expression import Exists
 
@@ -43,6 +44,26 @@ COUNTED_FROM = ("fiscal_year", "disposal")
 ITEM_STATUSES = ("kept", "due", "to_destroy", "listed", "destroyed")
 LIST_STATUSES = ("in_approval", "approved", "rejected", "withdrawn", "destroyed")
 PERIOD = r"^(0[1-9]|1[0-2]|Q[1-4]|H[12])$"  # a month, a quarter or a half-year of the fiscal year
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+def _pairs(text: str) -> set[str]:
+    return {text[i : i + 2] for i in range(len(text) - 1)}
+
+
+def title_grams(title: str) -> list[str]:
+    """Every character and every pair of neighbouring characters of a title, ASCII letters in
+    lower case: what the title search looks up in a GIN index. Chinese search words are mostly
+    two characters, below what trigrams (pg_trgm) can index; pairs need no extension and no
+    locale. t0013's backfill computes the same in SQL."""
+    folded = title.translate(_ASCII_LOWER)
+    return sorted(set(folded) | _pairs(folded))
+
+
+def query_grams(words: str) -> list[str]:
+    """Grams every title containing ``words`` has: its pairs, or its one character."""
+    folded = words.translate(_ASCII_LOWER)
+    return sorted(_pairs(folded) or set(folded))
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:
@@ -85,6 +106,9 @@ class ArchiveItem(TenantBase):
         Index("ix_archive_items_class_due", "class_code", "due_on"),
         # The yearly sweep reads only what is still kept and has a date.
         Index("ix_archive_items_due_kept", "due_on", postgresql_where=text("status = 'kept'")),
+        # Search: words of the title, and a year across units and classes.
+        Index("ix_archive_items_title_grams", "title_grams", postgresql_using="gin"),
+        Index("ix_archive_items_year", "fiscal_year"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
@@ -96,6 +120,7 @@ class ArchiveItem(TenantBase):
     number_from: Mapped[int | None] = mapped_column(Integer)  # 凭证起止号
     number_to: Mapped[int | None] = mapped_column(Integer)
     title: Mapped[str] = mapped_column(String(300))
+    title_grams: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default="{}")
     disposed_on: Mapped[date | None] = mapped_column(Date)  # asset cards: the asset's disposal
     # A confirmed appraisal to keep it longer (R-ARC-1): the due date is never before this.
     kept_until: Mapped[date | None] = mapped_column(Date)

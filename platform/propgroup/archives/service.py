@@ -15,7 +15,15 @@ from sqlalchemy.orm import Session
 
 from propgroup.approvals.service import today
 from propgroup.archives import locks
-from propgroup.archives.models import PERIOD, ArchiveFile, ArchiveItem, RetentionRule, held
+from propgroup.archives.models import (
+    PERIOD,
+    ArchiveFile,
+    ArchiveItem,
+    RetentionRule,
+    held,
+    query_grams,
+    title_grams,
+)
 from propgroup.archives.schedule import checked_by, due_date, rule_for
 from propgroup.audit.service import record
 from propgroup.budgets.periods import FISCAL_YEARS
@@ -112,6 +120,7 @@ def new_item(
     authorize(session, principal, "archives:write", unit)
     item = ArchiveItem(
         **checked,
+        title_grams=title_grams(checked["title"]),
         due_on=due_date(rule, checked["fiscal_year"], checked["disposed_on"]),
         status="kept",
         source_type=source[0] if source else None,
@@ -349,7 +358,11 @@ def search(
     if fiscal_year is not None:
         query = query.where(ArchiveItem.fiscal_year == fiscal_year)
     if text:
-        query = query.where(ArchiveItem.title.icontains(text, autoescape=True))
+        # The GIN index narrows to titles with the words' character pairs; ILIKE checks order.
+        query = query.where(
+            ArchiveItem.title_grams.contains(query_grams(text)),
+            ArchiveItem.title.icontains(text, autoescape=True),
+        )
     if status:
         query = query.where(ArchiveItem.status == status)
     if due_by is not None:

@@ -1,5 +1,6 @@
 """Archives in the portal: the catalogue searched by class, unit, year and title; an item's page
-with its cover, due date, files and legal holds, where holds are placed and released (R-ARC-2).
+with its cover, due date, files, legal holds (R-ARC-2) and lending register (R-ARC-3, copies
+issued and returned); the retention schedule, changed there by whoever may administer archives.
 
 Nested under the portal blueprint (endpoints ``portal.archives.*``). Thin: every rule is the
 services'. A refusal is shown on the item's page with its status, and the unit of work rolls back.
@@ -7,16 +8,18 @@ services'. A refusal is shown on the item's page with its status, and the unit o
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from propgroup.approvals.forms import parse_day
 from propgroup.approvals.service import today
-from propgroup.archives import appraisal, destruction, holds, schedule, service
+from propgroup.archives import appraisal, destruction, holds, loans, schedule, service
 from propgroup.archives.models import ITEM_STATUSES, ArchiveFile
 from propgroup.archives.schemas import ItemQuerySchema
 from propgroup.errors import DomainError, NotFound
@@ -56,6 +59,9 @@ REFUSALS = {
     "reason_required": _l("Give the reason (1-2000 characters)."),
     "hold_released": _l("This hold was released already. Nothing was changed."),
     "forbidden": _l("You may not do that for this unit."),
+    "bad_loan": _l("Name who takes the copy, the purpose and a return day from today on."),
+    "returned": _l("This copy was returned already. Nothing was changed."),
+    "bad_period": _l("Give a number of years (1-100) or tick permanent, not both."),
 }
 
 
@@ -129,6 +135,8 @@ def _render_item(item_id: int, *, error: str | None = None, status: int = 200):
         | {a.proposed_by for a in appraisals}
         | {a.confirmed_by for a in appraisals}
     )
+    register = session.scalars(loans.visible_loans(session, principal, item_id=item.id)).all()
+    signers |= {loan.issued_by for loan in register} | {loan.received_by for loan in register}
     people = {
         user.id: user for user in session.scalars(select(User).where(User.id.in_(signers - {None})))
     }
@@ -147,6 +155,9 @@ def _render_item(item_id: int, *, error: str | None = None, status: int = 200):
             open_appraisal=next((a for a in appraisals if a.confirmed_at is None), None),
             may_appraise=authz.can(session, principal, "archives:appraise", unit)
             and appraisal.may_be_appraised(item, today(session)),
+            loans=register,
+            may_lend=authz.can(session, principal, "archives:write", unit),
+            today=today(session),
             error=error,
         ),
         status,
@@ -167,32 +178,71 @@ def _refused(item_id: int, error: DomainError):
     )
 
 
-@bp.post("/items/<int:item_id>/holds")
-@login_required
-def place_hold(item_id: int):
+def _on_item(item_id: int, act: Callable[[Session], object], done: str):
+    """An action on an item's page: done and back to the page, or refused on it."""
     session = tenant_db()
     service.item_for(session, g.principal, item_id, "archives:read")
     try:
-        holds.place_hold(
-            session, g.principal, reason=request.form.get("reason", ""), item_id=item_id
-        )
+        act(session)
     except DomainError as error:
         return _refused(item_id, error)
-    flash(_("The item is under legal hold."), "info")
+    flash(done, "info")
     return redirect(url_for(".item", item_id=item_id), code=303)
+
+
+@bp.post("/items/<int:item_id>/holds")
+@login_required
+def place_hold(item_id: int):
+    reason = request.form.get("reason", "")
+    return _on_item(
+        item_id,
+        lambda session: holds.place_hold(session, g.principal, reason=reason, item_id=item_id),
+        _("The item is under legal hold."),
+    )
 
 
 @bp.post("/items/<int:item_id>/holds/<int:hold_id>/release")
 @login_required
 def release_hold(item_id: int, hold_id: int):
-    session = tenant_db()
-    service.item_for(session, g.principal, item_id, "archives:read")
-    try:
-        holds.release_hold(session, g.principal, hold_id, reason=request.form.get("reason", ""))
-    except DomainError as error:
-        return _refused(item_id, error)
-    flash(_("The legal hold was released."), "info")
-    return redirect(url_for(".item", item_id=item_id), code=303)
+    reason = request.form.get("reason", "")
+    return _on_item(
+        item_id,
+        lambda session: holds.release_hold(session, g.principal, hold_id, reason=reason),
+        _("The legal hold was released."),
+    )
+
+
+@bp.post("/items/<int:item_id>/loans")
+@login_required
+def issue_copy(item_id: int):
+    due_on = parse_day(request.form.get("due_on", ""))
+    if due_on is None:
+        service.item_for(tenant_db(), g.principal, item_id, "archives:read")
+        return _render_item(item_id, error=str(REFUSALS["bad_loan"]), status=422)
+    form = request.form
+    return _on_item(
+        item_id,
+        lambda session: loans.issue_copy(
+            session,
+            g.principal,
+            item_id,
+            form="copy",
+            borrower=form.get("borrower", ""),
+            purpose=form.get("purpose", ""),
+            due_on=due_on,
+        ),
+        _("The copy is entered in the lending register."),
+    )
+
+
+@bp.post("/items/<int:item_id>/loans/<int:loan_id>/return")
+@login_required
+def return_copy(item_id: int, loan_id: int):
+    return _on_item(
+        item_id,
+        lambda session: loans.return_copy(session, g.principal, loan_id),
+        _("The copy is back and signed for."),
+    )
 
 
 @bp.get("/items/<int:item_id>/files/<int:file_id>")
@@ -209,43 +259,28 @@ def download(item_id: int, file_id: int):
 @bp.post("/items/<int:item_id>/appraisals")
 @login_required
 def propose(item_id: int):
-    session = tenant_db()
-    service.item_for(session, g.principal, item_id, "archives:read")
-    decision = request.form.get("decision", "")
+    decision, reason = request.form.get("decision", ""), request.form.get("reason", "")
     keep_until = parse_day(request.form.get("keep_until", "")) if decision == "keep" else None
-    try:
-        appraisal.propose(
-            session,
-            g.principal,
-            item_id,
-            decision=decision,
-            reason=request.form.get("reason", ""),
-            keep_until=keep_until,
-        )
-    except DomainError as error:
-        return _refused(item_id, error)
-    flash(_("Your appraisal waits for a second person."), "info")
-    return redirect(url_for(".item", item_id=item_id), code=303)
+    return _on_item(
+        item_id,
+        lambda session: appraisal.propose(
+            session, g.principal, item_id, decision=decision, reason=reason, keep_until=keep_until
+        ),
+        _("Your appraisal waits for a second person."),
+    )
 
 
 @bp.post("/items/<int:item_id>/appraisals/<int:appraisal_id>/confirm")
 @login_required
 def confirm(item_id: int, appraisal_id: int):
-    session = tenant_db()
-    service.item_for(session, g.principal, item_id, "archives:read")
-    agree = request.form.get("agree") == "yes"
-    try:
-        appraisal.confirm(
-            session,
-            g.principal,
-            appraisal_id,
-            agree=agree,
-            comment=request.form.get("comment", ""),
-        )
-    except DomainError as error:
-        return _refused(item_id, error)
-    flash(_("The appraisal is decided.") if agree else _("The appraisal is declined."), "info")
-    return redirect(url_for(".item", item_id=item_id), code=303)
+    agree, comment = request.form.get("agree") == "yes", request.form.get("comment", "")
+    return _on_item(
+        item_id,
+        lambda session: appraisal.confirm(
+            session, g.principal, appraisal_id, agree=agree, comment=comment
+        ),
+        _("The appraisal is decided.") if agree else _("The appraisal is declined."),
+    )
 
 
 # --- destruction lists --------------------------------------------------------------------
@@ -354,3 +389,60 @@ def carry_out(list_id: int):
         )
     flash(_("The items were destroyed; the list and its certificate are filed."), "info")
     return redirect(url_for(".destruction_list", list_id=list_id), code=303)
+
+
+# --- the retention schedule ---------------------------------------------------------------
+
+
+def _retention_page(*, error: str | None = None, status: int = 200):
+    session, principal = tenant_db(), g.principal
+    service.readable_somewhere(session, principal)
+    return (
+        render_template(
+            "archives/retention.html",
+            rules=schedule.schedule(session),
+            may_change=authz.can(session, principal, "archives:admin", org.get_root(session)),
+            error=error,
+        ),
+        status,
+    )
+
+
+@bp.get("/retention")
+@login_required
+def retention():
+    return _retention_page()
+
+
+@bp.post("/retention/<class_code>")
+@login_required
+def change_retention(class_code: str):
+    session = tenant_db()
+    permanent = request.form.get("permanent") == "yes"
+    try:
+        years = None if permanent else int(request.form.get("years", ""))
+    except ValueError:
+        return _retention_page(error=str(REFUSALS["bad_period"]), status=422)
+    try:
+        rule, count = schedule.change_rule(
+            session,
+            g.principal,
+            class_code,
+            {"years": years, "permanent": permanent},
+            today(session),
+        )
+    except DomainError as error:
+        session.rollback()
+        message = REFUSALS.get(error.code)
+        return _retention_page(
+            error=str(message) if message else error.message, status=error.status
+        )
+    flash(
+        _(
+            "%(name)s: the new period applies; %(count)d items got their due date again.",
+            name=rule.name,
+            count=count,
+        ),
+        "info",
+    )
+    return redirect(url_for(".retention"), code=303)
