@@ -7,16 +7,19 @@ READ_ALL = frozenset({"org:read", "documents:read", "audit:read", "approvals:rea
 STAFF = READ_ALL | {"documents:write", "approvals:write"}
 # Plans are compiled by finance and the unit's heads (7.4 由财务部牵头组织编制); not the cashier.
 PLANNERS = STAFF | {"budgets:write"}
+# Actuals measure a unit's plan (R-BUD-5, R-APR-7): finance above the branch books and reverses
+# them (ledger files, recorded income), never the branch being measured.
+ACTUALS_KEEPERS = PLANNERS | {"budgets:actuals"}
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     "branch_accountant": PLANNERS,
     "branch_head": PLANNERS,
     "cashier": STAFF,
     "department_head": PLANNERS,
-    "regional_finance": PLANNERS,
+    "regional_finance": ACTUALS_KEEPERS,
     "regional_gm": PLANNERS,
-    "finance_director": PLANNERS | {"budgets:admin"},
-    "group_admin": PLANNERS
+    "finance_director": ACTUALS_KEEPERS | {"budgets:admin"},
+    "group_admin": ACTUALS_KEEPERS
     | {
         "org:write",
         "users:manage",
