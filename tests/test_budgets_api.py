@@ -1,6 +1,7 @@
 """Budgets over the API with personal tokens: a plan compiled, refused with every problem named,
 submitted and approved by the level above; ledger imports all-or-nothing with row and column;
-plan vs actual and the remaining budget as strings, never floats; object-level authorization."""
+plan vs actual and the remaining budget as strings, never floats; object-level authorization;
+actuals booked and reversed by finance above the units measured, not by them."""
 
 from __future__ import annotations
 
@@ -9,22 +10,39 @@ import io
 
 import pytest
 from openpyxl import Workbook
+from sqlalchemy import select
 
+from propgroup.audit.models import AuditEvent
 from propgroup.db import tenant_session
 from propgroup.org import service as org
 from propgroup.tenancy import service as tenancy
 from tests.support.api import api_caller, personal_tokens
-from tests.support.budgets import lines
+from tests.support.budgets import DIRECTOR, lines
 from tests.support.groups import demo_today, provision_demo
 
-SCOPES = ["budgets:read", "budgets:write", "budgets:admin", "approvals:read", "approvals:write"]
+SCOPES = [
+    "budgets:read",
+    "budgets:write",
+    "budgets:admin",
+    "budgets:actuals",
+    "approvals:read",
+    "approvals:write",
+]
+FINANCE, SOUTH_FINANCE = "sun.diqucaiwu", "su.caiwu"  # regional finance: they book actuals
+UNIT_PEOPLE = ("li.kuaiji", "wang.xiangmu", "chen.bumen")  # accountant, head, department head
 YEAR = demo_today().year  # the year requests spend in (R-APR-7)
 
 
 @pytest.fixture(scope="module")
 def group(control):
     tenant = provision_demo(
-        control, "bud_api", "预算API", people={"su.staff": [("department_head", "SZ-NS")]}
+        control,
+        "bud_api",
+        "预算API",
+        people={
+            "su.staff": [("department_head", "SZ-NS")],
+            SOUTH_FINANCE: [("regional_finance", "SOUTH")],
+        },
     )
     yield tenant
     tenancy.drop_tenant(control, tenant.slug)
@@ -43,7 +61,10 @@ def api(group):
 @pytest.fixture(scope="module")
 def units(control, group):
     with tenant_session(control, group.schema_name) as session:
-        return {u: org.get_unit_by_code(session, u).id for u in ("SH-XTD", "EAST", "HQ", "SZ-NS")}
+        return {
+            u: org.get_unit_by_code(session, u).id
+            for u in ("SH-XTD", "EAST", "HQ", "SZ-NS", "SH-LJZ")
+        }
 
 
 def test_plan_compiled_refused_submitted_and_approved_r_bud_2(api, tokens, units):
@@ -149,7 +170,7 @@ def _csv(rows):
 
 
 def test_ledger_import_is_all_or_nothing_with_row_and_column_r_bud_5(api, tokens, units):
-    accountant = tokens["li.kuaiji"]
+    finance = tokens[FINANCE]
     broken = _csv(
         [
             ("ADM-OFFICE", "SH-XTD", YEAR, 3, "100.00"),
@@ -158,7 +179,7 @@ def test_ledger_import_is_all_or_nothing_with_row_and_column_r_bud_5(api, tokens
         ]
     )
     refused = api(
-        "POST", "/actuals/imports", accountant, query_string={"filename": "a.csv"}, data=broken
+        "POST", "/actuals/imports", finance, query_string={"filename": "a.csv"}, data=broken
     )
     assert refused.status_code == 422
     assert {(e["row"], e["column"]) for e in refused.json["errors"]} == {
@@ -168,22 +189,18 @@ def test_ledger_import_is_all_or_nothing_with_row_and_column_r_bud_5(api, tokens
         (4, "amount"),
     }
     figures = {"unit_id": units["SH-XTD"], "fiscal_year": YEAR, "versions": "latest"}
-    before = api("GET", "/figures", accountant, query_string=figures).json["rows"]
+    before = api("GET", "/figures", finance, query_string=figures).json["rows"]
     good = _csv(
         [("ADM-TRAVEL", "SH-XTD", YEAR, 3, "1,250.50"), ("ADM-TRAVEL", "SH-XTD", YEAR, 4, "-50.50")]
     )
-    done = api(
-        "POST", "/actuals/imports", accountant, query_string={"filename": "b.csv"}, data=good
-    )
+    done = api("POST", "/actuals/imports", finance, query_string={"filename": "b.csv"}, data=good)
     assert done.status_code == 201 and (done.json["row_count"], done.json["total"]) == (
         2,
         "1200.00",
     )
-    again = api(
-        "POST", "/actuals/imports", accountant, query_string={"filename": "c.csv"}, data=good
-    )
+    again = api("POST", "/actuals/imports", finance, query_string={"filename": "c.csv"}, data=good)
     assert again.status_code == 409
-    after = api("GET", "/figures", accountant, query_string=figures).json["rows"]
+    after = api("GET", "/figures", finance, query_string=figures).json["rows"]
     travel = next(r for r in after if (r["unit"], r["category"]) == ("SH-XTD", "ADM-TRAVEL"))
     assert travel["actual"] == "1200.00" and travel["alert"] == "over_100"  # no plan for it
     assert not any(r["category"] == "ADM-TRAVEL" for r in before)
@@ -201,7 +218,7 @@ def _import_xlsx(api, who, header, row):
 
 def test_ledger_import_reads_xlsx_with_chinese_headers_r_bud_5(api, tokens):
     header = ["科目", "单位", "年度", "月份", "金额"]
-    done = _import_xlsx(api, tokens["li.kuaiji"], header, ["ADM-COMM", "SH-XTD", YEAR, 5, 88.8])
+    done = _import_xlsx(api, tokens[FINANCE], header, ["ADM-COMM", "SH-XTD", YEAR, 5, 88.8])
     assert done.status_code == 201 and done.json["total"] == "88.80"
 
 
@@ -209,9 +226,9 @@ def test_ledger_rows_for_units_outside_your_subtree_are_refused(api, tokens, uni
     refused = api(
         "POST",
         "/actuals/imports",
-        tokens["su.staff"],
+        tokens[FINANCE],
         query_string={"filename": "x.csv"},
-        data=_csv([("ADM-OFFICE", "SH-XTD", YEAR, 1, "1.00")]),
+        data=_csv([("ADM-OFFICE", "SZ-NS", YEAR, 1, "1.00")]),
     )
     assert refused.status_code == 422
     assert refused.json["errors"][0]["column"] == "unit"
@@ -247,12 +264,10 @@ def test_ids_and_years_beyond_range_are_404_or_422_not_500(api, tokens):
 
 
 def test_broken_files_are_refused_with_the_reason(api, tokens):
-    accountant = tokens["li.kuaiji"]
+    finance = tokens[FINANCE]
 
     def send(name, data):
-        return api(
-            "POST", "/actuals/imports", accountant, query_string={"filename": name}, data=data
-        )
+        return api("POST", "/actuals/imports", finance, query_string={"filename": name}, data=data)
 
     superscript = _csv([("ADM-OFFICE", "SH-XTD", "²⁰²⁶", "³", "1.00")])
     refused = send("s.csv", superscript)
@@ -269,10 +284,118 @@ def test_broken_files_are_refused_with_the_reason(api, tokens):
 def test_an_excel_float_stands_for_its_cent_r_bud_5(api, tokens):
     header = ["category", "unit", "year", "month", "amount"]
     row = ["ADM-TRAINING", "SH-XTD", YEAR, 2, 0.1 + 0.2]
-    done = _import_xlsx(api, tokens["li.kuaiji"], header, row)
+    done = _import_xlsx(api, tokens[FINANCE], header, row)
     assert done.status_code == 201 and done.json["total"] == "0.30"
 
 
 def test_the_chart_is_read_only_by_who_may_read_budgets(api, tokens):
     assert api("GET", "/categories", tokens["partner.api"]).status_code == 403
     assert api("GET", "/categories", tokens["li.kuaiji"]).status_code == 200
+
+
+# --- who books actuals, over the API ----------------------------------------------------
+
+
+def _import(api, who, rows, name="l.csv"):
+    return api("POST", "/actuals/imports", who, query_string={"filename": name}, data=_csv(rows))
+
+
+def _income(api, who, units, amount="100.00", unit="SH-XTD"):
+    body = {
+        "unit_id": units[unit],
+        "category": "REV-FEE",
+        "fiscal_year": YEAR + 1,
+        "month": 3,
+        "amount": amount,
+    }
+    return api("POST", "/actuals/income", who, json=body)
+
+
+def test_r_bud_5_actuals_are_booked_by_finance_above_the_branch_not_by_it(api, tokens, units):
+    row = [("ADM-OFFICE", "SH-XTD", YEAR + 1, 1, "-5000.00")]  # a unit erasing its spending
+    for login in UNIT_PEOPLE:
+        refused = _import(api, tokens[login], row)
+        assert (refused.status_code, refused.json["code"]) == (403, "forbidden"), login
+        assert _income(api, tokens[login], units).status_code == 403, login
+    outside = _import(api, tokens[SOUTH_FINANCE], row)
+    assert outside.status_code == 422 and outside.json["errors"][0]["column"] == "unit"
+    assert _income(api, tokens[SOUTH_FINANCE], units).status_code == 403
+    assert _import(api, tokens[FINANCE], row).status_code == 201
+    assert _income(api, tokens[FINANCE], units).status_code == 201
+    south = [("ADM-OFFICE", "SZ-NS", YEAR + 1, 1, "1.00")]
+    assert _import(api, tokens[SOUTH_FINANCE], south).status_code == 201
+
+
+def test_a_file_imported_already_is_told_only_to_who_may_book_it(api, tokens):
+    rows = [("ADM-OFFICE", "SH-XTD", YEAR + 1, 2, "7.00")]
+    assert _import(api, tokens[FINANCE], rows, "first.csv").status_code == 201
+    assert _import(api, tokens["li.kuaiji"], rows, "probe.csv").status_code == 403
+    assert _import(api, tokens[SOUTH_FINANCE], rows, "probe.csv").status_code == 422
+    again = _import(api, tokens[DIRECTOR], rows, "again.csv")
+    assert (again.status_code, again.json["code"]) == (409, "duplicate_import")
+
+
+def test_r_bud_5_a_reversed_import_counts_no_more_and_is_reversed_once(
+    api, tokens, units, control, group
+):
+    year = YEAR + 2
+    rows = [("ADM-TRAINING", "SH-XTD", year, 4, "300.00"), ("ADM-TRAINING", "SZ-NS", year, 4, 1)]
+    done = _import(api, tokens[DIRECTOR], rows, "both.csv")
+    assert done.status_code == 201
+    path = f"/actuals/imports/{done.json['id']}/reversal"
+    query = {"unit_id": units["HQ"], "fiscal_year": year, "depth": 0}
+
+    def training():
+        rows = api("GET", "/figures", tokens[DIRECTOR], query_string=query).json["rows"]
+        return next((r["actual"] for r in rows if r["category"] == "ADM-TRAINING"), None)
+
+    assert training() == "301.00"
+    assert api("POST", path, tokens[DIRECTOR], json={}).status_code == 422
+    blank = api("POST", path, tokens[DIRECTOR], json={"reason": "  "})
+    assert (blank.status_code, blank.json["code"]) == (422, "reason_required")
+    reason = {"reason": "wrong year in the export"}
+    assert api("POST", path, tokens["li.kuaiji"], json=reason).status_code == 403
+    assert api("POST", path, tokens[FINANCE], json=reason).status_code == 403  # SZ-NS is SOUTH's
+    reversed_ = api("POST", path, tokens[DIRECTOR], json=reason)
+    assert reversed_.status_code == 200
+    assert reversed_.json["reversal_reason"] == reason["reason"] and reversed_.json["reversed_at"]
+    assert training() is None
+    twice = api("POST", path, tokens[DIRECTOR], json=reason)
+    assert (twice.status_code, twice.json["code"]) == (409, "already_reversed")
+    unknown = api("POST", "/actuals/imports/999999999/reversal", tokens[DIRECTOR], json=reason)
+    assert unknown.status_code == 404
+    with tenant_session(control, group.schema_name) as session:
+        event = session.scalar(
+            select(AuditEvent).where(
+                AuditEvent.action == "budgets.ledger_import_reversed",
+                AuditEvent.entity_id == str(done.json["id"]),
+            )
+        )
+        assert (event.actor_name, event.after["reason"]) == (DIRECTOR, reason["reason"])
+    assert _import(api, tokens[DIRECTOR], rows, "both-again.csv").status_code == 201
+    assert training() == "301.00"
+
+
+def test_r_bud_5_recorded_income_is_reversed_by_a_counter_entry_once(api, tokens, units):
+    entry = _income(api, tokens[FINANCE], units, "2500.00", unit="SH-LJZ").json
+    path = f"/actuals/income/{entry['id']}/reversal"
+    reason = {"reason": "recorded against the wrong project"}
+    assert api("POST", path, tokens["li.kuaiji"], json=reason).status_code == 403
+    counter = api("POST", path, tokens[FINANCE], json=reason)
+    assert counter.status_code == 201
+    assert (counter.json["amount"], counter.json["reverses_id"], counter.json["note"]) == (
+        "-2500.00",
+        entry["id"],
+        reason["reason"],
+    )
+    query = {"unit_id": units["SH-LJZ"], "fiscal_year": YEAR + 1, "depth": 0}
+    rows = api("GET", "/figures", tokens[DIRECTOR], query_string=query).json["rows"]
+    assert next(r["actual"] for r in rows if r["category"] == "REV-FEE") == "0.00"
+    twice = api("POST", path, tokens[FINANCE], json=reason)
+    assert (twice.status_code, twice.json["code"]) == (409, "already_reversed")
+    of_counter = api("POST", f"/actuals/income/{counter.json['id']}/reversal", tokens[FINANCE])
+    assert of_counter.status_code == 422  # no reason given
+    of_counter = api(
+        "POST", f"/actuals/income/{counter.json['id']}/reversal", tokens[FINANCE], json=reason
+    )
+    assert (of_counter.status_code, of_counter.json["code"]) == (409, "is_reversal")

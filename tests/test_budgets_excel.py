@@ -17,15 +17,16 @@ from propgroup.budgets import actuals, ledger, plan_workbook
 from propgroup.budgets import service as budgets
 from propgroup.budgets.figures_workbook import ALERTS
 from propgroup.budgets.plan_workbook import NET_LABEL, TOTAL_LABEL
-from propgroup.budgets.sheets import XLSX, saved
+from propgroup.budgets.sheets import MAX_COLUMNS, XLSX, saved
 from propgroup.db import tenant_session
-from propgroup.errors import InvalidInput
+from propgroup.errors import InvalidInput, TooLarge
 from propgroup.money import CENT, MAX_AMOUNT
 from propgroup.org import service as org
 from propgroup.tenancy import service as tenancy
 from tests.support.api import api_caller, personal_tokens
 from tests.support.budgets import DIRECTOR, approved_plan, lines, person, sent_plan
 from tests.support.groups import provision_demo
+from tests.support.sheets import crafted, peak_bytes
 
 YEAR = 2045
 ACCOUNTANT = "li.kuaiji"  # branch accountant at SH-XTD
@@ -366,6 +367,35 @@ def test_xlsx_endpoints_keep_the_version_s_authorization_r_org_2(call, units):
     assert done.json["periods"] == list(range(1, 13)) and done.json["horizon"] == "annual"
 
 
+def test_a_template_declaring_columns_to_xfd_is_refused_before_it_is_read(db):
+    """5 KB declaring 16,384 columns over 2,000 rows took 305 MB when each row was padded."""
+    version, data, _ = started(db)
+    before = budgets.lines_of(db, version.id)
+    bomb = crafted(data, dimension="A1:XFD2000", far_row=2000)
+
+    def send():
+        with pytest.raises(TooLarge) as refused:
+            upload(db, version, bomb)
+        assert refused.value.code == "too_many_columns"
+        assert f"the limit is {MAX_COLUMNS} columns" in refused.value.message
+
+    assert peak_bytes(send) < 20 * 2**20
+    assert budgets.lines_of(db, version.id) == before
+
+
+def test_a_template_row_far_below_the_rest_is_refused_unread(db):
+    """Every row number skipped is a row when read: a million for one cell at the bottom."""
+    version, data, _ = started(db)
+
+    def send():
+        with pytest.raises(TooLarge) as refused:
+            upload(db, version, crafted(data, dimension="", far_row=1_048_576))
+        assert refused.value.code == "too_many_rows"
+        assert f"the limit is {plan_workbook.MAX_ROWS} rows" in refused.value.message
+
+    assert peak_bytes(send) < 50 * 2**20
+
+
 def test_only_a_draft_takes_an_upload(call, units):
     version = _opened(call, units, YEAR + 2)
     data = call("GET", f"/versions/{version}/xlsx", ACCOUNTANT).get_data()
@@ -412,7 +442,7 @@ def figures_year(control, group):
         for month, amount in ((1, "8000.10"), (4, "9100")):
             actuals.record_income(
                 db,
-                person(db, ACCOUNTANT),
+                person(db, DIRECTOR),
                 unit_id=org.get_unit_by_code(db, "SH-XTD").id,
                 category="REV-FEE",
                 fiscal_year=year,

@@ -340,6 +340,47 @@ def test_t0011_keeps_plans_annual_and_takes_medium_term_ones_beside_them(control
     assert [tuple(row) for row in left] == [(2031, "profit")] and "horizon" not in columns
 
 
+def test_t0014_gives_existing_imports_their_unit_months_and_takes_reversed_ones_back_down(
+    control,
+):
+    """An import from before t0014 holds the unit-months of its rows, as new ones do (R-BUD-5);
+    after it a reversed file may come in again, and going back down, where an import is never
+    reversed, drops the reversed imports so one sha256 per file holds again."""
+    statements = [
+        "insert into budget_categories (id, code, name, plan_kind, side, path, depth, is_leaf)"
+        " values (1, 'ADM', 'adm', 'expense', 'expense', '/1/', 0, true)",
+        "insert into budget_actual_imports (id, filename, sha256, row_count, total)"
+        " values (1, 'a.csv', 'aa', 3, 6)",
+        "insert into budget_actuals (unit_id, category_id, fiscal_year, month, amount, source,"
+        " import_id) values (1, 1, 2031, 3, 1, 'ledger', 1), (1, 1, 2031, 3, 2, 'ledger', 1),"
+        " (1, 1, 2031, 4, 3, 'ledger', 1), (1, 1, 2031, 5, 9, 'income', null)",
+    ]
+    with control.begin() as connection:
+        bound = _schema_at(connection, "t_mig_ledger", "t0013")
+        _add_hq(bound)
+        for statement in statements:
+            bound.execute(text(statement))
+        upgrade_tenant_schema(connection, "t_mig_ledger", script_directory("tenant"))
+        set_local_search_path(bound, "t_mig_ledger")
+        months = bound.execute(
+            text("select import_id, unit_id, fiscal_year, month from budget_ledger_months")
+        ).all()
+        bound.execute(text("update budget_actual_imports set reversed_at = now() where id = 1"))
+        bound.execute(
+            text(
+                "insert into budget_actual_imports (id, filename, sha256, row_count, total)"
+                " values (2, 'a.csv', 'aa', 3, 6)"
+            )
+        )
+        _downgrade(connection, "t_mig_ledger", "t0013")
+        set_local_search_path(bound, "t_mig_ledger")
+        left = bound.scalars(text("select id from budget_actual_imports")).all()
+        tables = set(inspect(connection).get_table_names(schema="t_mig_ledger"))
+        drop_walled_schema(connection, "t_mig_ledger")
+    assert sorted(tuple(row) for row in months) == [(1, 1, 2031, 3), (1, 1, 2031, 4)]
+    assert left == [2] and "budget_ledger_months" not in tables
+
+
 def _before_budgets(template):
     """The template as groups were provisioned from before budgets: no chart, no plan rules."""
     old = copy.deepcopy(template)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 import time
 from functools import lru_cache
+from typing import TypeVar
 
 import psycopg
 from sqlalchemy import Connection, Engine, MetaData, Numeric, create_engine, event, text
@@ -23,6 +24,7 @@ from propgroup.errors import InvalidInput
 TENANT_PLACEHOLDER = "tenant"
 MONEY = Numeric(18, 2)  # every amount of money: exact, to the cent
 BIGINT_MAX = 2**63 - 1  # ids beyond it are in no table (and would be a database error)
+Row = TypeVar("Row")
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -43,6 +45,12 @@ class TenantBase(DeclarativeBase):
     """Tables that exist once per tenant schema."""
 
     metadata = MetaData(schema=TENANT_PLACEHOLDER, naming_convention=NAMING_CONVENTION)
+
+
+def get_by_id(session: Session, model: type[Row], row_id: int, *, lock: bool = False) -> Row | None:
+    """The row of ``model`` with that id (locked ``FOR UPDATE`` with ``lock``), or None: an id
+    outside a bigint is in no table, and asking would be a database error."""
+    return session.get(model, row_id, with_for_update=lock) if 0 < row_id <= BIGINT_MAX else None
 
 
 def unqualified(metadata: MetaData) -> MetaData:

@@ -20,10 +20,18 @@ CHECKER = "propgroup.budgets.checker:PlannedBudgets"
 
 class BudgetChecker(Protocol):
     def remaining(
-        self, session: Session, unit: OrgUnit, budget_line: str, *, hold: bool = False
+        self,
+        session: Session,
+        unit: OrgUnit,
+        budget_line: str,
+        *,
+        hold: bool = False,
+        settling: int | None = None,
     ) -> Decimal | None:
         """What is left on the line for this unit now; None when the line does not exist.
-        ``hold``: lock the line until the transaction ends (submission takes from it)."""
+        ``hold``: lock the line until the transaction ends (submission takes from it).
+        ``settling``: the advance the request being checked reports; the request's own amount
+        takes the place of what that advance holds."""
 
 
 @cache

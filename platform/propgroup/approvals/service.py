@@ -470,15 +470,18 @@ def unit_at(session: Session, unit: OrgUnit, step: dict[str, Any]) -> OrgUnit:
     return base
 
 
-def _overrun_lines(session: Session, unit: OrgUnit, lines: Sequence[RequestLine]) -> list[str]:
-    """R-APR-7: budget lines this request would take past what is left on them."""
+def _overrun_lines(session: Session, unit: OrgUnit, request: ApprovalRequest) -> list[str]:
+    """R-APR-7: budget lines this request would take past what is left on them (a claim
+    reporting an advance takes the advance's place, not budget beside it)."""
     asked: dict[str, Decimal] = defaultdict(Decimal)
-    for line in lines:
+    for line in lines_of(session, request):
         if line.budget_line:
             asked[line.budget_line] += line.amount
     over = []
     for budget_line, amount in sorted(asked.items()):  # sorted: locks in one order
-        remaining = budget_checker().remaining(session, unit, budget_line, hold=True)
+        remaining = budget_checker().remaining(
+            session, unit, budget_line, hold=True, settling=request.settles_request_id
+        )
         if remaining is None:
             raise InvalidInput(f"unknown budget line {budget_line!r}", code="unknown_budget_line")
         if amount > remaining:
@@ -510,7 +513,7 @@ def submit(
         dict(step)
         for step in rule_for(policy, request.request_type, unit.kind, request.total_amount)["steps"]
     ]
-    over = _overrun_lines(session, unit, lines_of(session, request))
+    over = _overrun_lines(session, unit, request)
     overrun = policy["overrun_step"]
     if over and not any(
         (s["role"], _unit_at_key(s)) == (overrun["role"], _unit_at_key(overrun)) for s in steps

@@ -38,6 +38,7 @@ from propgroup.budgets.schemas import (
     ProgressSchema,
     RemainingQuerySchema,
     RemainingSchema,
+    ReversalInSchema,
     RevisionInSchema,
     SeasonInSchema,
     SeasonSchema,
@@ -262,10 +263,20 @@ def remaining(query):
 @blp.response(201, ImportSchema)
 def import_ledger(query):
     """A CSV or xlsx of ledger actuals as the raw body: all rows in, or none and every problem
-    listed by row and column."""
+    listed by row and column. Needs ``budgets:actuals`` at every unit the rows name; from then
+    on the ledger is those unit-months' only source of actuals."""
     return ledger.import_ledger(
         tenant_db(), current_principal(), filename=query["filename"], data=_uploaded()
     )
+
+
+@blp.route("/actuals/imports/<int:import_id>/reversal", methods=["POST"])
+@blp.arguments(ReversalInSchema)
+@blp.response(200, ImportSchema)
+def reverse_import(data, import_id: int):
+    """Take a ledger import back whole, saying why: its rows stop counting, the import stays on
+    record with who reversed it; a second reversal is a 409."""
+    return ledger.reverse_import(tenant_db(), current_principal(), import_id, **data)
 
 
 @blp.route("/actuals/income", methods=["POST"])
@@ -274,3 +285,12 @@ def import_ledger(query):
 @blp.response(201, ActualSchema)
 def record_income(data):
     return actuals.record_income(tenant_db(), current_principal(), **data)
+
+
+@blp.route("/actuals/income/<int:entry_id>/reversal", methods=["POST"])
+@blp.arguments(ReversalInSchema)
+@blp.response(201, ActualSchema)
+def reverse_income(data, entry_id: int):
+    """Cancel recorded income, saying why: the answer is the counter-entry (红字冲销) that
+    cancels it; a second reversal is a 409."""
+    return actuals.reverse_income(tenant_db(), current_principal(), entry_id, **data)

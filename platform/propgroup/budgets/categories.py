@@ -12,11 +12,10 @@ from sqlalchemy.orm import Session
 
 from propgroup.audit.service import record
 from propgroup.budgets.models import PLAN_KINDS, SIDES, ActualEntry, BudgetCategory, PlanLine
-from propgroup.errors import Conflict, Forbidden, InvalidInput, NotFound
-from propgroup.identity.authz import authorize, visible_units
+from propgroup.errors import Conflict, InvalidInput, NotFound
+from propgroup.identity.authz import authorize, authorize_somewhere
 from propgroup.identity.principals import SYSTEM, Principal
 from propgroup.org import service as org
-from propgroup.org.models import OrgUnit
 
 CATEGORY_CODE = validate.Regexp(
     r"^[A-Z0-9][A-Z0-9_-]{0,59}$", error="code must be 1-60 of A-Z 0-9 _ -"
@@ -155,13 +154,7 @@ def leaf_by_code(session: Session, code: str) -> BudgetCategory:
 
 def chart(session: Session, principal: Principal) -> Sequence[BudgetCategory]:
     """The whole chart, for anyone who may read some unit's budgets."""
-    if (
-        session.scalar(
-            select(OrgUnit.id).where(visible_units(session, principal, "budgets:read")).limit(1)
-        )
-        is None
-    ):
-        raise Forbidden(f"{principal.name} may not budgets:read anywhere", code="forbidden")
+    authorize_somewhere(session, principal, "budgets:read")
     return session.scalars(select(BudgetCategory).order_by(tree_order(BudgetCategory.path))).all()
 
 

@@ -1,9 +1,10 @@
 """What is left on a budget line (R-APR-7), for the approvals engine's check at save and submit.
 
-Left = the unit's plan in force for the year − what was paid or booked against the line −
-what requests on their way hold. At submission the line is locked first (a transaction-scoped
-advisory lock per tenant, unit, line and year), so two requests sent at once cannot both pass
-on the same last yuan: the second one reads the first one's hold.
+Left = the unit's plan in force for the year − its actuals on the line (``actuals.sources``: the
+ledger where it has booked the unit's month, paid requests and income where not) − what requests
+on their way and unreported advances hold. At submission the line is locked first (a
+transaction-scoped advisory lock per tenant, unit, line and year), so two requests sent at once
+cannot both pass on the same last yuan: the second one reads the first one's hold.
 """
 
 from __future__ import annotations
@@ -34,7 +35,13 @@ class PlannedBudgets:
     """The budgets capability's ``BudgetChecker``."""
 
     def remaining(
-        self, session: Session, unit: OrgUnit, budget_line: str, *, hold: bool = False
+        self,
+        session: Session,
+        unit: OrgUnit,
+        budget_line: str,
+        *,
+        hold: bool = False,
+        settling: int | None = None,
     ) -> Decimal | None:
         category = session.scalar(
             select(BudgetCategory).where(
@@ -48,10 +55,12 @@ class PlannedBudgets:
         year = approvals.today(session).year
         if hold:
             session.execute(_LOCK, {"unit": unit.id, "category": category.id, "year": year})
-        return left_on_line(session, unit.id, category.id, year)
+        return left_on_line(session, unit.id, category.id, year, settling=settling)
 
 
-def left_on_line(session: Session, unit_id: int, category_id: int, year: int) -> Decimal:
+def left_on_line(
+    session: Session, unit_id: int, category_id: int, year: int, *, settling: int | None = None
+) -> Decimal:
     plan = planned(year, "approved").subquery()
     actual = actual_rows(year).subquery()
     zero = Decimal("0.00")
@@ -65,7 +74,7 @@ def left_on_line(session: Session, unit_id: int, category_id: int, year: int) ->
             actual.c.unit_id == unit_id, actual.c.category_id == category_id
         )
     )
-    held = session.scalar(committed(year, unit_id, category_id))
+    held = session.scalar(committed(year, unit_id, category_id, settling=settling))
     return cents(budget - spent - held)
 
 

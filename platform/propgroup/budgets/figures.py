@@ -29,7 +29,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, distinct_on
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.selectable import TableValuedAlias
 
-from propgroup.budgets.actuals import paid, recorded
+from propgroup.budgets import actuals
 from propgroup.budgets.models import (
     IN_FORCE,
     SENT,
@@ -150,8 +150,10 @@ def rolled_up(
     own_only = depth == 0
     figures = union_all(
         _summed(in_months, top, column="plan", own_only=own_only),
-        _summed(paid(year, months), top, column="actual", own_only=own_only),
-        _summed(recorded(year, months), top, column="actual", own_only=own_only),
+        *(
+            _summed(rows, top, column="actual", own_only=own_only)
+            for rows in actuals.sources(year, months)
+        ),
     ).subquery()
     own = (
         select(

@@ -1,5 +1,10 @@
 """Ledger actuals from the accounting system, as CSV or xlsx (R-BUD-5): every row checked, the
-problems reported row by row with their column, and the whole file in or nothing."""
+problems reported row by row with their column, and the whole file in or nothing.
+
+The ledger is the book of record: an import holds its units' books for the months of its rows
+(``LedgerMonth``), which then count from it alone (see ``actuals``). Finance above the units
+imports and reverses (``budgets:actuals`` at every unit of the file), not the units measured.
+"""
 
 from __future__ import annotations
 
@@ -9,16 +14,19 @@ import io
 from collections.abc import Iterator
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from propgroup.approvals.service import now
 from propgroup.audit.service import record
-from propgroup.budgets.models import ActualEntry, ActualImport, BudgetCategory
+from propgroup.budgets.actuals import BOOKS_ACTUALS, reversal_reason
+from propgroup.budgets.models import ActualEntry, ActualImport, BudgetCategory, LedgerMonth
 from propgroup.budgets.periods import DIGITS, FISCAL_YEARS
-from propgroup.budgets.sheets import cell_text, is_xlsx, sheet_rows, typed_amount
-from propgroup.errors import Conflict, InvalidInput
-from propgroup.identity.authz import can
+from propgroup.budgets.sheets import cell_text, is_xlsx, limited, sheet_rows, typed_amount
+from propgroup.db import get_by_id
+from propgroup.errors import Conflict, InvalidInput, NotFound
+from propgroup.identity.authz import authorize, authorize_somewhere, can
 from propgroup.identity.principals import Principal
 from propgroup.money import MAX_AMOUNT, amount_problem
 from propgroup.org.models import OrgUnit
@@ -31,13 +39,13 @@ COLUMNS = {
     "month": ("month", "月份", "月"),
     "amount": ("amount", "金额"),
 }
-MAX_ROWS = 500_000
+MAX_ROWS = 500_000  # below the header, blank rows included
 MAX_ERRORS = 200  # enough to fix a file by; the count says how many there were
 
 
 def _rows_of(filename: str, data: bytes) -> Iterator[list[Any]]:
     if is_xlsx(data):
-        yield from sheet_rows(filename, data)
+        yield from sheet_rows(filename, data, max_rows=MAX_ROWS + 1)
         return
     for encoding in ("utf-8-sig", "gb18030"):  # Excel in China saves CSV as GBK
         try:
@@ -49,7 +57,7 @@ def _rows_of(filename: str, data: bytes) -> Iterator[list[Any]]:
         raise InvalidInput(f"{filename} is neither UTF-8 nor GBK text", code="bad_file")
     reader = csv.reader(io.StringIO(text))
     try:
-        yield from reader
+        yield from limited(filename, reader, MAX_ROWS + 1)
     except csv.Error as exc:
         raise InvalidInput(
             f"{filename}, line {reader.line_num}: {exc}",
@@ -94,8 +102,8 @@ class _Lookup:
         if unit is None or unit.kind == "department":
             return "no such unit (HQ, region or branch code)"
         if code not in self.allowed:
-            self.allowed[code] = can(self.session, self.principal, "budgets:write", unit)
-        return unit.id if self.allowed[code] else "outside the units you may book for"
+            self.allowed[code] = can(self.session, self.principal, BOOKS_ACTUALS, unit)
+        return unit.id if self.allowed[code] else "outside the units you may book actuals for"
 
 
 def _checked_row(
@@ -118,7 +126,7 @@ def _checked_row(
     if not (DIGITS.fullmatch(month) and 1 <= int(month) <= 12):
         problems.append(("month", f"{month!r} is not a month (1-12)"))
     raw_amount = cells[columns["amount"]] if columns["amount"] < len(cells) else None
-    amount = amount_problem(typed_amount(raw_amount), signed=True)
+    amount = amount_problem(typed_amount(raw_amount), signed=True, allow_zero=True)
     if isinstance(amount, str):
         problems.append(("amount", f"the amount {amount}"))
     if not problems:
@@ -135,19 +143,15 @@ def _checked_row(
 def import_ledger(
     session: Session, principal: Principal, *, filename: str, data: bytes
 ) -> ActualImport:
-    """Check every row of the file, then write all of it as one import, or refuse all of it."""
-    digest = hashlib.sha256(data).hexdigest()
-    if session.scalar(select(ActualImport.id).where(ActualImport.sha256 == digest)):
-        raise Conflict(f"{filename} was imported already", code="duplicate_import")
+    """Check every row of the file, then write all of it as one import, or refuse all of it.
+    Whether the file came in before is told only to who may book every unit of it."""
+    authorize_somewhere(session, principal, BOOKS_ACTUALS)
     rows = _rows_of(filename, data)
     columns = _header(next(rows, []))
-    lookup, good, errors, count = _Lookup(session, principal), [], [], 0
+    lookup, good, errors = _Lookup(session, principal), [], []
     for number, cells in enumerate(rows, start=2):
         if not any(cell not in (None, "") for cell in cells):
-            continue  # blank lines at the end of a sheet
-        count += 1
-        if count > MAX_ROWS:
-            raise InvalidInput(f"a file holds at most {MAX_ROWS} rows", code="too_many_rows")
+            continue  # blank lines at the end of a sheet (counted towards the limit all the same)
         row, problems = _checked_row(cells, columns, lookup)
         errors += [{"row": number, "column": c, "message": m} for c, m in problems]
         good.append(row)
@@ -163,6 +167,12 @@ def import_ledger(
     total = sum(row["amount"] for row in good)
     if abs(total) > MAX_AMOUNT:
         raise InvalidInput(f"{filename} adds up to more than an amount can hold", code="bad_amount")
+    digest = hashlib.sha256(data).hexdigest()
+    standing = select(ActualImport.id).where(
+        ActualImport.sha256 == digest, ActualImport.reversed_at.is_(None)
+    )
+    if session.scalar(standing):
+        raise Conflict(f"{filename} was imported already", code="duplicate_import")
     batch = ActualImport(
         filename=filename,
         sha256=digest,
@@ -182,6 +192,18 @@ def import_ledger(
             for row in good
         ],
     )
+    months = (
+        ActualEntry.import_id,
+        ActualEntry.unit_id,
+        ActualEntry.fiscal_year,
+        ActualEntry.month,
+    )
+    session.execute(
+        insert(LedgerMonth).from_select(
+            ["import_id", "unit_id", "fiscal_year", "month"],
+            select(*months).where(ActualEntry.import_id == batch.id).distinct(),
+        )
+    )
     record(
         session,
         principal,
@@ -189,5 +211,43 @@ def import_ledger(
         "budget_actual_import",
         batch.id,
         after={"file": filename, "rows": batch.row_count, "total": batch.total},
+    )
+    return batch
+
+
+def reverse_import(
+    session: Session, principal: Principal, import_id: int, *, reason: str
+) -> ActualImport:
+    """Take an import back whole: its rows go, the unit-months it held return to paid requests
+    and recorded income, and the import stays on record with who reversed it and why. Only who
+    may book actuals at every unit of the file may, and only once."""
+    batch = get_by_id(session, ActualImport, import_id, lock=True)
+    if batch is None:
+        raise NotFound(f"no ledger import {import_id}", code="not_found")
+    units = session.scalars(
+        select(OrgUnit)
+        .where(OrgUnit.id.in_(select(LedgerMonth.unit_id).where(LedgerMonth.import_id == batch.id)))
+        .order_by(OrgUnit.path)
+    ).all()
+    for unit in units:
+        authorize(session, principal, BOOKS_ACTUALS, unit)
+    why = reversal_reason(reason)
+    if batch.reversed_at is not None:
+        raise Conflict(
+            f"import {import_id} ({batch.filename}) was reversed already",
+            code="already_reversed",
+            errors={"reversed_at": batch.reversed_at.isoformat()},
+        )
+    session.execute(delete(ActualEntry).where(ActualEntry.import_id == batch.id))
+    batch.reversed_at, batch.reversed_by, batch.reversal_reason = now(), principal.id, why
+    session.flush()
+    record(
+        session,
+        principal,
+        "budgets.ledger_import_reversed",
+        "budget_actual_import",
+        batch.id,
+        before={"file": batch.filename, "rows": batch.row_count, "total": batch.total},
+        after={"reason": why},
     )
     return batch

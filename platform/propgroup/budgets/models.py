@@ -183,29 +183,70 @@ class PlanYearAmount(TenantBase):
 
 
 class ActualImport(TenantBase):
-    """One accepted ledger file: every row of it went in, or none did."""
+    """One accepted ledger file: every row of it went in, or none did. A reversed import keeps
+    this record (who reversed it and why) and loses its rows; the same file may then come in
+    again."""
 
     __tablename__ = "budget_actual_imports"
+    __table_args__ = (
+        Index(
+            "uq_budget_actual_imports_live_sha256",
+            "sha256",
+            unique=True,
+            postgresql_where=text("reversed_at is null"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
     filename: Mapped[str] = mapped_column(String(255))
-    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    sha256: Mapped[str] = mapped_column(String(64))
     row_count: Mapped[int] = mapped_column(Integer)
     total: Mapped[Decimal] = mapped_column(MONEY)
     imported_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     imported_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now()
     )
+    reversed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    reversed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    reversal_reason: Mapped[str | None] = mapped_column(String(500))
+
+
+class LedgerMonth(TenantBase):
+    """A unit's month whose books an import brought in (R-BUD-5): while that import stands, the
+    ledger is the unit-month's only source of actuals, and paid requests and recorded income of
+    it stop counting. The months of a reversed import stay, as the record of what it covered."""
+
+    __tablename__ = "budget_ledger_months"
+    __table_args__ = (
+        CheckConstraint("month between 1 and 12", name="month"),
+        Index("ix_budget_ledger_months_unit_month", "unit_id", "fiscal_year", "month"),
+    )
+
+    import_id: Mapped[int] = mapped_column(
+        ForeignKey("budget_actual_imports.id", ondelete="CASCADE"), primary_key=True
+    )
+    unit_id: Mapped[int] = mapped_column(ForeignKey("org_units.id"), primary_key=True)
+    fiscal_year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    month: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
 
 
 class ActualEntry(TenantBase):
-    """An actual figure of a unit, category and month: a ledger row or recorded income."""
+    """An actual figure of a unit, category and month: a ledger row or recorded income. Recorded
+    income is reversed by a counter-entry of the opposite amount (红字冲销) naming it."""
 
     __tablename__ = "budget_actuals"
     __table_args__ = (
         CheckConstraint("month between 1 and 12", name="month"),
         CheckConstraint("source in ('ledger', 'income')", name="source"),
         Index("ix_budget_actuals_year_unit_category", "fiscal_year", "unit_id", "category_id"),
+        # Income is read apart from the ledger's millions of rows, by unit and month.
+        Index(
+            "ix_budget_actuals_income",
+            "fiscal_year",
+            "unit_id",
+            "month",
+            postgresql_where=text("source = 'income'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
@@ -218,6 +259,7 @@ class ActualEntry(TenantBase):
     import_id: Mapped[int | None] = mapped_column(
         ForeignKey("budget_actual_imports.id"), index=True
     )
+    reverses_id: Mapped[int | None] = mapped_column(ForeignKey("budget_actuals.id"), unique=True)
     note: Mapped[str | None] = mapped_column(String(500))
     recorded_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     recorded_at: Mapped[datetime] = mapped_column(

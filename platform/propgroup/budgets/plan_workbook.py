@@ -274,12 +274,7 @@ def read_workbook(
 
 
 def _rows(data: bytes, *, data_only: bool) -> list[list[Any]]:
-    rows = []
-    for row in sheet_rows("the file", data, data_only=data_only):
-        rows.append(row)
-        if len(rows) > MAX_ROWS:
-            raise InvalidInput(f"a plan template has at most {MAX_ROWS} rows", code="too_many_rows")
-    return rows
+    return list(sheet_rows("the plan template", data, max_rows=MAX_ROWS, data_only=data_only))
 
 
 def _cell(row: Sequence[Any], column: int) -> Any:

@@ -197,6 +197,13 @@ class ImportSchema(Schema):
     row_count = fields.Integer()
     total = MONEY
     imported_at = fields.DateTime()
+    reversed_at = fields.DateTime(allow_none=True)
+    reversed_by = fields.Integer(allow_none=True)
+    reversal_reason = fields.String(allow_none=True)
+
+
+class ReversalInSchema(Schema):
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
 
 
 class IncomeInSchema(Schema):
@@ -216,6 +223,8 @@ class ActualSchema(Schema):
     month = fields.Integer()
     amount = MONEY
     source = fields.String()
+    reverses_id = fields.Integer(allow_none=True)
+    note = fields.String(allow_none=True)
 
 
 class RemainingQuerySchema(Schema):

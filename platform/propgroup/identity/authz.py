@@ -74,6 +74,15 @@ def visible_units(session: Session, principal: Principal, action: str) -> Column
     return or_(*(OrgUnit.path.startswith(root, autoescape=True) for root in roots))
 
 
+def authorize_somewhere(session: Session, principal: Principal, action: str) -> None:
+    """Refuse whoever may ``action`` at no unit at all, before anything is read for them."""
+    if session.scalar(select(OrgUnit.id).where(visible_units(session, principal, action)).limit(1)):
+        return
+    raise Forbidden(
+        f"{principal.name} may not {action} anywhere", code="forbidden", errors={"action": action}
+    )
+
+
 def holds_role(session: Session, user_id: int, role: str, unit: OrgUnit) -> bool:
     """``user_id`` holds ``role`` at ``unit`` or above it (roles reach down the tree)."""
     return (

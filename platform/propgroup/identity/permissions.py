@@ -14,16 +14,20 @@ PLANNERS = STAFF | {"budgets:write"}
 # 档案保管). Legal holds are placed by heads and regional finance (R-ARC-2).
 KEEPERS = PLANNERS | {"archives:write", "archives:appraise", "archives:supervise"}
 HOLDERS = KEEPERS | {"archives:hold"}
+# Actuals measure a unit's plan (R-BUD-5, R-APR-7): finance above the branch books and reverses
+# them (ledger files, recorded income), never the branch being measured.
+ACTUALS = frozenset({"budgets:actuals"})
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     "branch_accountant": KEEPERS,
     "branch_head": HOLDERS,
     "cashier": STAFF,
     "department_head": KEEPERS,
-    "regional_finance": HOLDERS,
+    "regional_finance": HOLDERS | ACTUALS,
     "regional_gm": HOLDERS,
-    "finance_director": HOLDERS | {"budgets:admin", "archives:admin"},
+    "finance_director": HOLDERS | ACTUALS | {"budgets:admin", "archives:admin"},
     "group_admin": HOLDERS
+    | ACTUALS
     | {
         "org:write",
         "users:manage",
