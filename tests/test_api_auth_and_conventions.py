@@ -169,6 +169,12 @@ def test_pages_are_bounded_and_counted(client, group, token_for):
     assert json.loads(past_the_end.headers["X-Pagination"])["total"] == 48
     too_big = client.get(f"/t/{group.slug}/api/org/units?page_size=1000", headers=headers)
     assert too_big.status_code == 422
+    for odd in ("page=0", "page_size=0", "page=-1", "page=x", "page_size=101"):
+        refused = client.get(f"/t/{group.slug}/api/org/units?{odd}", headers=headers)
+        assert refused.status_code == 422, odd
+    padded = client.get(f"/t/{group.slug}/api/org/units?page=02&page_size=010", headers=headers)
+    assert padded.status_code == 200 and len(padded.json) == 10
+    assert json.loads(padded.headers["X-Pagination"])["page"] == 2
 
 
 def _create(client, slug, headers, body, key=None):

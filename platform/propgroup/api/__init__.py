@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from functools import cache
 from typing import Any
 
 import flask_smorest
 import marshmallow
 from flask import Flask, jsonify
+from flask_smorest.pagination import PaginationParameters
 from sqlalchemy.exc import OperationalError
 from webargs.flaskparser import FlaskParser
 from werkzeug.exceptions import HTTPException
@@ -39,9 +41,43 @@ class _Parser(FlaskParser):
         return super()._get_schema(argmap, req)
 
 
+_DIGITS = re.compile(r"[1-9][0-9]{0,5}")
+
+
+class _PageParser(_Parser):
+    """``page`` and ``page_size`` as plain digits within bounds (every client's usual query)
+    become the pager's parameters directly; anything else takes marshmallow's way, with its
+    messages."""
+
+    def parse(self, argmap: Any, req: Any = None, **kwargs: Any) -> Any:
+        bounds = _page_bounds(argmap)
+        if bounds is not None and req is not None:
+            page, page_size = (req.args.get(key) for key in ("page", "page_size"))
+            default_page, default_size, max_size = bounds
+            if (page is None or _DIGITS.fullmatch(page)) and (
+                page_size is None or _DIGITS.fullmatch(page_size)
+            ):
+                size = int(page_size) if page_size else default_size
+                if size <= max_size:
+                    return PaginationParameters(int(page) if page else default_page, size)
+        return super().parse(argmap, req, **kwargs)
+
+
+@cache
+def _page_bounds(schema_class: Any) -> tuple[int, int, int] | None:
+    """(default page, default page size, largest page size) of flask-smorest's pagination
+    schema; None when it does not look as expected, so the full parse runs."""
+    try:
+        fields = schema_class._declared_fields
+        (size_range,) = fields["page_size"].validators
+        return fields["page"].load_default, fields["page_size"].load_default, size_range.max
+    except (AttributeError, KeyError, TypeError, ValueError):
+        return None
+
+
 class Blueprint(flask_smorest.Blueprint):
     ARGUMENTS_PARSER = _Parser()
-    PAGINATION_ARGUMENTS_PARSER = _Parser()
+    PAGINATION_ARGUMENTS_PARSER = _PageParser()
 
     @staticmethod
     def _make_pagination_metadata(page: int, page_size: int, item_count: int) -> dict[str, int]:
