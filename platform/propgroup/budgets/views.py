@@ -12,12 +12,14 @@ refused form writes nothing.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import Session
 
 from propgroup.budgets import figures, figures_workbook, plan_workbook, seasons, service
 from propgroup.budgets.categories import chart
@@ -28,6 +30,7 @@ from propgroup.budgets.models import OPEN, PLAN_KINDS, BudgetCategory, BudgetPla
 from propgroup.budgets.sheets import xlsx_response
 from propgroup.errors import Conflict, DomainError, Forbidden, NotFound
 from propgroup.identity import authz
+from propgroup.identity.principals import Principal
 from propgroup.org import service as org
 from propgroup.org.models import OrgUnit
 from propgroup.portal.auth import is_partial_request, login_required
@@ -314,12 +317,11 @@ def upload_version(version_id: int):
 def submit(version_id: int):
     """Send the draft as saved to the level above (a medium-term plan's way; a grid is
     saved and sent in one go)."""
-    try:
-        sent = service.submit_version(tenant_db(), g.principal, version_id)
-    except DomainError as error:
-        return _refused(version_id, error)
-    flash(_("Version %(number)d was sent for approval.", number=sent.number), "info")
-    return redirect(url_for(".version", version_id=version_id), code=303)
+    return _version_action(
+        version_id,
+        service.submit_version,
+        lambda sent: _("Version %(number)d was sent for approval.", number=sent.number),
+    )
 
 
 @bp.post("/versions/<int:version_id>/lines")
@@ -371,12 +373,24 @@ def _grid_answer(version_: PlanVersion, posted: Grid, *, status: int, error: str
 @bp.post("/versions/<int:version_id>/withdraw")
 @login_required
 def withdraw(version_id: int):
-    session = tenant_db()
+    return _version_action(
+        version_id,
+        service.withdraw_version,
+        lambda withdrawn: _("Version %(number)d is a draft again.", number=withdrawn.number),
+    )
+
+
+def _version_action(
+    version_id: int,
+    act: Callable[[Session, Principal, int], PlanVersion],
+    done: Callable[[PlanVersion], str],
+):
+    """A button on the version's page: the service acts, or its refusal is shown there."""
     try:
-        withdrawn = service.withdraw_version(session, g.principal, version_id)
+        acted = act(tenant_db(), g.principal, version_id)
     except DomainError as error:
         return _refused(version_id, error)
-    flash(_("Version %(number)d is a draft again.", number=withdrawn.number), "info")
+    flash(done(acted), "info")
     return redirect(url_for(".version", version_id=version_id), code=303)
 
 
