@@ -4,6 +4,7 @@ from propgroup.api import models as api_models
 from propgroup.approvals import models as approvals_models
 from propgroup.archives import models as archives_models
 from propgroup.audit import models as audit_models
+from propgroup.banking import models as banking_models
 from propgroup.budgets import models as budgets_models
 from propgroup.identity import models as identity_models
 from propgroup.jobs import models as jobs_models
@@ -16,6 +17,7 @@ __all__ = [
     "approvals_models",
     "archives_models",
     "audit_models",
+    "banking_models",
     "budgets_models",
     "identity_models",
     "jobs_models",

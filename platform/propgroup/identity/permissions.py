@@ -4,7 +4,15 @@ its actions over that unit's whole subtree. API client scopes use the same actio
 from __future__ import annotations
 
 READ_ALL = frozenset(
-    {"org:read", "documents:read", "audit:read", "approvals:read", "budgets:read", "archives:read"}
+    {
+        "org:read",
+        "documents:read",
+        "audit:read",
+        "approvals:read",
+        "budgets:read",
+        "archives:read",
+        "banking:read",
+    }
 )
 STAFF = READ_ALL | {"documents:write", "approvals:write"}
 # Plans are compiled by finance and the unit's heads (7.4 由财务部牵头组织编制); not the cashier.
@@ -17,15 +25,26 @@ HOLDERS = KEEPERS | {"archives:hold"}
 # Actuals measure a unit's plan (R-BUD-5, R-APR-7): finance above the branch books and reverses
 # them (ledger files, recorded income), never the branch being measured.
 ACTUALS = frozenset({"budgets:actuals"})
+# Bank accounts (R-BNK, R-CASH, R-CHQ): finance raises account requests, books the bank journal
+# and prepares reconciliations (banking:write); the cashier keeps cash and cheques (banking:cash);
+# the finance manager above signs off reconciliations and month-end cash (banking:signoff, never
+# the one who prepared them). Account numbers are readable only by finance (banking:numbers).
+NUMBERS = frozenset({"banking:numbers"})
+BANK_FINANCE = NUMBERS | {"banking:write"}
+CASH_KEEPING = NUMBERS | {"banking:cash"}
+BANK_SIGNOFF = BANK_FINANCE | {"banking:signoff"}
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
-    "branch_accountant": KEEPERS,
+    "branch_accountant": KEEPERS | BANK_FINANCE,
     "branch_head": HOLDERS,
-    "cashier": STAFF,
+    "cashier": STAFF | CASH_KEEPING,
     "department_head": KEEPERS,
-    "regional_finance": HOLDERS | ACTUALS,
+    "regional_finance": HOLDERS | ACTUALS | BANK_SIGNOFF,
     "regional_gm": HOLDERS,
-    "finance_director": HOLDERS | ACTUALS | {"budgets:admin", "archives:admin"},
+    "finance_director": HOLDERS
+    | ACTUALS
+    | BANK_SIGNOFF
+    | {"budgets:admin", "archives:admin", "banking:admin"},
     "group_admin": HOLDERS
     | ACTUALS
     | {
@@ -36,6 +55,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
         "approvals:admin",
         "budgets:admin",
         "archives:admin",
+        "banking:admin",
     },
     "auditor": READ_ALL,  # 审计: read-only everywhere it is assigned
     "partner_client": frozenset(),  # acts only through an API client's scopes

@@ -1,0 +1,140 @@
+"""Bank accounts (银行账户) with their reserved seals and signatories, and the bank journal
+(银行存款日记账) that gives each account its book balance.
+
+An account's status changes only when a lifecycle request is approved (R-BNK-1): ``pending``
+once its opening is approved and the bank has yet to give the number, ``open`` once the number
+is registered, ``closed`` once its closing is approved.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Identity,
+    Index,
+    LargeBinary,
+    String,
+    UniqueConstraint,
+    func,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from propgroup.db import MONEY, TenantBase
+
+# 基本存款账户 / 一般存款账户 / 专用存款账户 / 临时存款账户 (人民币银行结算账户管理办法).
+ACCOUNT_TYPES = {"basic": "基本户", "general": "一般户", "special": "专用户", "temporary": "临时户"}
+ACCOUNT_STATUSES = ("pending", "open", "closed")
+# R-BNK-2: 财务专用章 + 单位负责人名章 + 财务负责人名章, three keepers.
+SEAL_KINDS = {
+    "finance_seal": "财务专用章",
+    "head_name_seal": "单位负责人名章",
+    "finance_head_name_seal": "财务负责人名章",
+}
+
+
+def _one_of(column: str, values: object) -> str:
+    return f"{column} in ({', '.join(repr(value) for value in values)})"
+
+
+class BankAccount(TenantBase):
+    """An account a unit holds at a bank. The number is stored only encrypted (numbers.py), with
+    an HMAC digest to refuse a duplicate at one bank and its last four digits for the mask."""
+
+    __tablename__ = "bank_accounts"
+    __table_args__ = (
+        CheckConstraint(_one_of("account_type", ACCOUNT_TYPES), name="account_type"),
+        CheckConstraint(_one_of("status", ACCOUNT_STATUSES), name="status"),
+        CheckConstraint("currency ~ '^[A-Z]{3}$'", name="currency"),
+        CheckConstraint("status = 'pending' or number_cipher is not null", name="number_known"),
+        CheckConstraint("(status = 'closed') = (closed_on is not null)", name="closed_on"),
+        UniqueConstraint("bank", "number_digest"),
+        # 一个单位只能开立一个基本存款账户.
+        Index(
+            "uq_bank_accounts_one_basic",
+            "unit_id",
+            unique=True,
+            postgresql_where=text("account_type = 'basic' and status <> 'closed'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("org_units.id"), index=True)
+    bank: Mapped[str] = mapped_column(String(100))
+    bank_branch: Mapped[str] = mapped_column(String(200))
+    account_name: Mapped[str] = mapped_column(String(200))  # 户名
+    account_type: Mapped[str] = mapped_column(String(16))
+    currency: Mapped[str] = mapped_column(String(3), default="CNY", server_default="CNY")
+    purpose: Mapped[str] = mapped_column(String(500))
+    # R-BNK-4: an account opened for one purpose is closed once that purpose is finished.
+    single_purpose: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
+    purpose_finished_on: Mapped[date | None] = mapped_column(Date)
+    number_cipher: Mapped[bytes | None] = mapped_column(LargeBinary)
+    number_digest: Mapped[bytes | None] = mapped_column(LargeBinary)
+    number_last4: Mapped[str | None] = mapped_column(String(4))
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    opened_on: Mapped[date | None] = mapped_column(Date)
+    closed_on: Mapped[date | None] = mapped_column(Date)
+    dormant_since: Mapped[date | None] = mapped_column(Date)  # flagged by the dormancy job
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class AccountSeal(TenantBase):
+    """One of an account's three reserved seals (预留印鉴) and who keeps it. The database holds
+    R-BNK-2 too: one keeper per seal kind, and no keeper of two seals of one account."""
+
+    __tablename__ = "bank_account_seals"
+    __table_args__ = (
+        UniqueConstraint("account_id", "kind"),
+        UniqueConstraint("account_id", "keeper_id"),
+        CheckConstraint(_one_of("kind", SEAL_KINDS), name="kind"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("bank_accounts.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(32))
+    keeper_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    since: Mapped[date] = mapped_column(Date)
+
+
+class AccountSignatory(TenantBase):
+    """A person the bank accepts instructions from on this account (授权经办人)."""
+
+    __tablename__ = "bank_account_signatories"
+
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("bank_accounts.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True, index=True)
+    since: Mapped[date] = mapped_column(Date)
+
+
+class BookEntry(TenantBase):
+    """A line of the bank journal (银行存款日记账): money in is positive, money out negative.
+    The book balance on a day is the sum of the entries up to it; an account carried over from
+    before the system starts with one ``opening`` entry."""
+
+    __tablename__ = "bank_book_entries"
+    __table_args__ = (
+        CheckConstraint("amount <> 0", name="amount"),
+        Index("ix_bank_book_entries_account_date", "account_id", "entry_date"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("bank_accounts.id"))
+    entry_date: Mapped[date] = mapped_column(Date)
+    amount: Mapped[Decimal] = mapped_column(MONEY)
+    reference: Mapped[str | None] = mapped_column(String(100))  # voucher or cheque number
+    counterparty: Mapped[str | None] = mapped_column(String(200))
+    description: Mapped[str | None] = mapped_column(String(500))
+    source: Mapped[str] = mapped_column(String(32))  # opening, import, cheque, manual …
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

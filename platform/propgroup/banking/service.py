@@ -1,0 +1,73 @@
+"""Reading bank accounts: who sees which account, its number in the clear or masked, and its
+book balance. The lifecycle (requests), reconciliation, cheques and cash build on these."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
+
+from propgroup.banking import numbers
+from propgroup.banking.models import BankAccount, BookEntry
+from propgroup.db import get_by_id
+from propgroup.errors import NotFound
+from propgroup.identity.authz import authorize, can, visible_units
+from propgroup.identity.principals import Principal
+from propgroup.org.models import OrgUnit
+
+
+def account_not_found(account_id: int) -> NotFound:
+    return NotFound(f"bank account {account_id} not found", code="account_not_found")
+
+
+def read_account(
+    session: Session, principal: Principal, account_id: int, action: str = "banking:read"
+) -> BankAccount:
+    """The account, if ``principal`` may ``action`` at its unit; another unit's account is
+    refused as not found, so ids do not tell what exists elsewhere."""
+    account = get_by_id(session, BankAccount, account_id)
+    if account is None:
+        raise account_not_found(account_id)
+    unit = session.get(OrgUnit, account.unit_id)
+    if not can(session, principal, "banking:read", unit):
+        raise account_not_found(account_id)
+    authorize(session, principal, action, unit)
+    return account
+
+
+def visible_accounts(session: Session, principal: Principal) -> Select[tuple[BankAccount]]:
+    return (
+        select(BankAccount)
+        .join(OrgUnit, OrgUnit.id == BankAccount.unit_id)
+        .where(visible_units(session, principal, "banking:read"))
+        .order_by(OrgUnit.path, BankAccount.id)
+    )
+
+
+def shown_number(session: Session, principal: Principal, account: BankAccount) -> str | None:
+    """The number in the clear for the unit's finance roles, masked for everyone else."""
+    if account.number_cipher is None:
+        return None
+    unit = session.get(OrgUnit, account.unit_id)
+    if can(session, principal, "banking:numbers", unit):
+        return numbers.decrypt(account.number_cipher)
+    return numbers.masked(account.number_last4)
+
+
+def book_balance(session: Session, account_id: int, as_of: date | None = None) -> Decimal:
+    """The bank journal's balance at the end of ``as_of`` (every entry when None)."""
+    total = select(func.coalesce(func.sum(BookEntry.amount), 0)).where(
+        BookEntry.account_id == account_id
+    )
+    if as_of is not None:
+        total = total.where(BookEntry.entry_date <= as_of)
+    return Decimal(session.scalar(total))
+
+
+def last_entry_on(session: Session, account_id: int) -> date | None:
+    """The day of the account's latest journal entry: what dormancy (R-BNK-4) counts from."""
+    return session.scalar(
+        select(func.max(BookEntry.entry_date)).where(BookEntry.account_id == account_id)
+    )
