@@ -31,6 +31,10 @@ def periodic_job_definitions() -> list[PeriodicJob]:
         PeriodicJob("archives-retention-sweep", "archives.sweep_due", cron="0 2 2 1 *"),
         # Sundays 04:00 Shanghai: every archived file against its recorded sha256.
         PeriodicJob("archives-integrity-check", "archives.check_integrity", cron="0 20 * * 6"),
+        # 08:30 Shanghai every day: petty cash due back soon or overdue (R-CASH-4).
+        PeriodicJob(
+            "cashdesk-petty-cash-reminders", "cashdesk.remind_petty_cash", cron="30 0 * * *"
+        ),
     ]
 
 

@@ -1,0 +1,572 @@
+"""Cheques (支票管理, R-CHQ-1…3): the register of cheque books, cheques written in number order
+to a holder against an approved request or an approved blank-cheque limit, accounted for into the
+bank journal within 5 days, or voided and kept."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
+
+from propgroup.approvals.models import ApprovalRequest
+from propgroup.approvals.policy import SUBJECT_TYPES
+from propgroup.approvals.service import now, today
+from propgroup.audit.service import record
+from propgroup.banking.models import BankAccount, BookEntry
+from propgroup.banking.service import read_account
+from propgroup.cashdesk.common import person_named, signed_by_person, text_of
+from propgroup.cashdesk.models import CHEQUE_TYPES, BlankChequeApproval, Cheque, ChequeBook
+from propgroup.db import get_by_id
+from propgroup.errors import Conflict, Forbidden, InvalidInput, NotFound
+from propgroup.identity.authz import visible_units
+from propgroup.identity.models import User
+from propgroup.identity.principals import Principal
+from propgroup.money import to_money
+from propgroup.org.models import OrgUnit
+
+DAYS_TO_ACCOUNT = 5  # R-CHQ-2: 逾期(超过五天)未报的支票 … 有权停发支票
+PAYABLE_STATUSES = ("approved", "paid")
+MAX_NUMBER_DIGITS = 20
+
+
+def _open_account(session: Session, principal: Principal, account_id: int) -> BankAccount:
+    account = read_account(session, principal, account_id, "banking:cash")
+    if account.status != "open":
+        raise Conflict(
+            f"bank account {account.id} is {account.status}: cheques need an open account",
+            code="account_not_open",
+        )
+    return account
+
+
+# --- the register (R-CHQ-1) ---------------------------------------------------------------
+
+
+def _number_range(first: object, last: object) -> tuple[str, str]:
+    problems: dict[str, list[str]] = {}
+    for field, value in (("first_number", first), ("last_number", last)):
+        if not (isinstance(value, str) and value.isascii() and value.isdigit()):
+            problems[field] = ["digits only"]
+        elif len(value) > MAX_NUMBER_DIGITS:
+            problems[field] = [f"at most {MAX_NUMBER_DIGITS} digits"]
+    if not problems and len(first) != len(last):
+        problems["last_number"] = ["as many digits as the first number"]
+    elif not problems and first > last:
+        problems["last_number"] = ["not before the first number"]
+    if problems:
+        raise InvalidInput("the cheque numbers are not a range", code="bad_range", errors=problems)
+    return first, last
+
+
+def register_book(
+    session: Session,
+    principal: Principal,
+    *,
+    account_id: int,
+    received_on: date,
+    bank: object,
+    cheque_type: object,
+    first_number: object,
+    last_number: object,
+) -> ChequeBook:
+    """Enter a cheque book in the register (支票登记簿): the caller is who registered it."""
+    signed_by_person(principal)
+    if cheque_type not in CHEQUE_TYPES:
+        raise InvalidInput(
+            "a cheque is a cash cheque (cash) or a transfer cheque (transfer)",
+            code="bad_cheque_type",
+            errors={"cheque_type": list(CHEQUE_TYPES)},
+        )
+    first, last = _number_range(first_number, last_number)
+    bank_name = text_of(bank, "bank", max_length=100)
+    if received_on > today(session):
+        raise InvalidInput(
+            "a book is registered once received",
+            code="bad_date",
+            errors={"received_on": ["future"]},
+        )
+    account = _open_account(session, principal, account_id)
+    session.scalar(select(BankAccount.id).where(BankAccount.id == account.id).with_for_update())
+    # Same-length numbers compare as strings the way they compare as numbers.
+    clash = session.scalar(
+        select(ChequeBook).where(
+            ChequeBook.account_id == account.id,
+            func.length(ChequeBook.first_number) == len(first),
+            ChequeBook.first_number <= last,
+            ChequeBook.last_number >= first,
+        )
+    )
+    if clash is not None:
+        raise Conflict(
+            f"numbers {first}–{last} overlap book {clash.id} ({clash.first_number}–"
+            f"{clash.last_number}) of this account",
+            code="overlapping_range",
+            errors={"first_number": [f"overlaps book {clash.id}"]},
+        )
+    book = ChequeBook(
+        account_id=account.id,
+        received_on=received_on,
+        bank=bank_name,
+        cheque_type=cheque_type,
+        first_number=first,
+        last_number=last,
+        registered_by=principal.id,
+    )
+    session.add(book)
+    session.flush()
+    record(
+        session, principal, "cashdesk.book_registered", "cheque_book", book.id, after=_book(book)
+    )
+    return book
+
+
+def _book(book: ChequeBook) -> dict[str, Any]:
+    return {
+        "account_id": book.account_id,
+        "cheque_type": book.cheque_type,
+        "first_number": book.first_number,
+        "last_number": book.last_number,
+    }
+
+
+def books_of(session: Session, principal: Principal, account_id: int) -> list[ChequeBook]:
+    read_account(session, principal, account_id)
+    return list(
+        session.scalars(
+            select(ChequeBook)
+            .where(ChequeBook.account_id == account_id)
+            .order_by(ChequeBook.cheque_type, ChequeBook.first_number)
+        )
+    )
+
+
+def used_numbers(session: Session, book: ChequeBook) -> dict[str, Cheque]:
+    """The book's numbers written so far; every other number of the range is still blank."""
+    return {c.number: c for c in session.scalars(select(Cheque).where(Cheque.book_id == book.id))}
+
+
+def _next_number(
+    session: Session, account: BankAccount, cheque_type: str
+) -> tuple[ChequeBook, str]:
+    """The lowest unwritten number of the account's books of this type, in book order."""
+    books = session.scalars(
+        select(ChequeBook)
+        .where(ChequeBook.account_id == account.id, ChequeBook.cheque_type == cheque_type)
+        .order_by(ChequeBook.received_on, ChequeBook.first_number)
+        .with_for_update()
+    ).all()
+    for book in books:
+        last_used = session.scalar(select(func.max(Cheque.number)).where(Cheque.book_id == book.id))
+        if last_used is None:
+            return book, book.first_number
+        if last_used < book.last_number:
+            return book, str(int(last_used) + 1).zfill(len(book.first_number))
+    raise Conflict(
+        f"no unused {CHEQUE_TYPES[cheque_type]} is left in the registered books of this account",
+        code="no_cheques_left",
+    )
+
+
+# --- issuing (R-CHQ-2, R-CHQ-3) ------------------------------------------------------------
+
+
+def overdue_on(cheque: Cheque) -> date:
+    """The first day the cheque is overdue if still not accounted for."""
+    return cheque.issued_on + timedelta(days=DAYS_TO_ACCOUNT + 1)
+
+
+def _refuse_overdue_holder(session: Session, holder_id: int, login: str) -> None:
+    overdue = session.scalar(
+        select(Cheque)
+        .where(
+            Cheque.holder_id == holder_id,
+            Cheque.state == "issued",
+            Cheque.issued_on < today(session) - timedelta(days=DAYS_TO_ACCOUNT),
+        )
+        .order_by(Cheque.issued_on)
+        .limit(1)
+    )
+    if overdue is not None:
+        raise Conflict(
+            f"{login} has not accounted for cheque {overdue.number} issued on "
+            f"{overdue.issued_on} (more than {DAYS_TO_ACCOUNT} days): no new cheque until "
+            "it is (R-CHQ-2)",
+            code="holder_has_overdue_cheque",
+            errors={"cheque_id": overdue.id, "number": overdue.number},
+        )
+
+
+def _payable_request(session: Session, account: BankAccount, request_id: object) -> ApprovalRequest:
+    request = (
+        get_by_id(session, ApprovalRequest, request_id, lock=True)
+        if isinstance(request_id, int)
+        else None
+    )
+    if request is None or request.unit_id != account.unit_id:
+        raise InvalidInput(
+            f"no request {request_id} of this account's unit",
+            code="unknown_request",
+            errors={"request_id": ["a request of the account's unit"]},
+        )
+    if request.request_type in SUBJECT_TYPES or request.status not in PAYABLE_STATUSES:
+        raise Conflict(
+            f"request {request.id} is {request.status}: a cheque pays an approved request",
+            code="request_not_approved",
+        )
+    return request
+
+
+def remaining_of(session: Session, request: ApprovalRequest) -> Decimal:
+    """What is left of the request for cheques: its total less the cheques not voided."""
+    written = session.scalar(
+        select(func.coalesce(func.sum(Cheque.amount), 0)).where(
+            Cheque.request_id == request.id, Cheque.state != "voided"
+        )
+    )
+    return request.total_amount - Decimal(written)
+
+
+def issue_cheque(
+    session: Session,
+    principal: Principal,
+    *,
+    account_id: int,
+    cheque_type: object,
+    purpose: object,
+    request_id: object = None,
+    blank_approval_id: object = None,
+    holder: object = None,
+    amount: object = None,
+    payee: object = None,
+) -> Cheque:
+    """Write the next cheque of the account's books of this type, to a holder: against an
+    approved request (amount at most what is left of it) or an approved blank-cheque limit."""
+    signed_by_person(principal)
+    if cheque_type not in CHEQUE_TYPES:
+        raise InvalidInput(
+            "unknown cheque type",
+            code="bad_cheque_type",
+            errors={"cheque_type": list(CHEQUE_TYPES)},
+        )
+    if (request_id is None) == (blank_approval_id is None):
+        raise InvalidInput(
+            "a cheque pays an approved request (request_id) or is a blank cheque with an "
+            "approved limit (blank_approval_id)",
+            code="request_or_blank",
+            errors={"request_id": ["one of request_id, blank_approval_id"]},
+        )
+    use = text_of(purpose, "purpose")
+    account = _open_account(session, principal, account_id)
+    if request_id is not None:
+        fields = _request_fields(session, account, request_id, holder, amount, payee)
+    else:
+        fields = _blank_fields(session, account, blank_approval_id)
+    holder_user = fields.pop("holder")
+    _refuse_overdue_holder(session, holder_user.id, holder_user.login)
+    book, number = _next_number(session, account, cheque_type)
+    cheque = Cheque(
+        book_id=book.id,
+        account_id=account.id,
+        number=number,
+        state="issued",
+        holder_id=holder_user.id,
+        purpose=use,
+        issued_on=today(session),
+        issued_by=principal.id,
+        **fields,
+    )
+    session.add(cheque)
+    session.flush()
+    record(session, principal, "cashdesk.cheque_issued", "cheque", cheque.id, after=_state(cheque))
+    return cheque
+
+
+def _request_fields(
+    session: Session,
+    account: BankAccount,
+    request_id: object,
+    holder: object,
+    amount: object,
+    payee: object,
+) -> dict[str, Any]:
+    request = _payable_request(session, account, request_id)
+    left = remaining_of(session, request)
+    value = left if amount is None else to_money(amount, "amount")
+    if value > left:
+        raise InvalidInput(
+            f"the amount is more than the {left} left of request {request.id}",
+            code="over_request",
+            errors={"amount": [f"at most {left}"]},
+        )
+    return {
+        "request_id": request.id,
+        "amount": value,
+        "payee": text_of(request.payee if payee is None else payee, "payee", max_length=200),
+        # Whoever asked for the money takes the cheque unless another holder is named.
+        "holder": session.get(User, request.requester_id)
+        if holder is None
+        else person_named(session, holder, "holder"),
+    }
+
+
+def _approval(session: Session, approval_id: object, *, lock: bool = False) -> BlankChequeApproval:
+    approval = (
+        get_by_id(session, BlankChequeApproval, approval_id, lock=lock)
+        if isinstance(approval_id, int)
+        else None
+    )
+    if approval is None:
+        raise NotFound(f"blank-cheque approval {approval_id} not found", code="approval_not_found")
+    return approval
+
+
+def _blank_fields(session: Session, account: BankAccount, approval_id: object) -> dict[str, Any]:
+    approval = _approval(session, approval_id, lock=True)
+    if approval.account_id != account.id:
+        raise InvalidInput(
+            f"blank-cheque approval {approval.id} is for another account",
+            code="approval_other_account",
+            errors={"blank_approval_id": ["of this account"]},
+        )
+    if approval.status != "approved":
+        raise Conflict(
+            f"blank-cheque approval {approval.id} is {approval.status}: a blank cheque is "
+            "written only once the finance manager has approved its limit (R-CHQ-3)",
+            code="blank_not_approved",
+        )
+    used = session.scalar(select(Cheque.number).where(Cheque.blank_approval_id == approval.id))
+    if used is not None:
+        raise Conflict(
+            f"blank-cheque approval {approval.id} was used for cheque {used}", code="approval_used"
+        )
+    return {
+        "blank_approval_id": approval.id,
+        "limit_amount": approval.limit_amount,
+        "holder": session.get(User, approval.holder_id),
+    }
+
+
+def ask_blank_cheque(
+    session: Session,
+    principal: Principal,
+    *,
+    account_id: int,
+    holder: object,
+    limit_amount: object,
+    purpose: object,
+) -> BlankChequeApproval:
+    """The cashier asks the finance manager to approve a blank cheque with a limit for a
+    holder (e.g. entertainment or material purchases whose payee and amount are not known)."""
+    signed_by_person(principal)
+    limit = to_money(limit_amount, "limit_amount")
+    use = text_of(purpose, "purpose")
+    holder_user = person_named(session, holder, "holder")
+    account = _open_account(session, principal, account_id)
+    approval = BlankChequeApproval(
+        account_id=account.id,
+        holder_id=holder_user.id,
+        limit_amount=limit,
+        purpose=use,
+        status="pending",
+        requested_by=principal.id,
+    )
+    session.add(approval)
+    session.flush()
+    record(
+        session,
+        principal,
+        "cashdesk.blank_cheque_asked",
+        "blank_cheque_approval",
+        approval.id,
+        after={"holder": holder_user.login, "limit_amount": limit, "purpose": use},
+    )
+    return approval
+
+
+def decide_blank_cheque(
+    session: Session, principal: Principal, approval_id: int, *, approve: bool, comment: object
+) -> BlankChequeApproval:
+    """The finance manager (banking:signoff) approves or refuses; never who asked for it."""
+    signed_by_person(principal)
+    approval = _approval(session, approval_id, lock=True)
+    read_account(session, principal, approval.account_id, "banking:signoff")
+    if principal.id in (approval.requested_by, approval.holder_id):
+        raise Forbidden(
+            "who asked for a blank cheque, or holds it, does not approve it",
+            code="segregation_of_duties",
+        )
+    if approval.status != "pending":
+        raise Conflict(f"blank-cheque approval {approval.id} is {approval.status}", code="decided")
+    approval.status = "approved" if approve else "refused"
+    approval.decided_by, approval.decided_at = principal.id, now()
+    approval.comment = (
+        comment.strip()[:500] if isinstance(comment, str) and comment.strip() else None
+    )
+    session.flush()
+    record(
+        session,
+        principal,
+        f"cashdesk.blank_cheque_{approval.status}",
+        "blank_cheque_approval",
+        approval.id,
+        after={"comment": approval.comment},
+    )
+    return approval
+
+
+# --- accounting for and voiding --------------------------------------------------------------
+
+
+def _issued_cheque(session: Session, principal: Principal, cheque_id: int) -> Cheque:
+    cheque = get_by_id(session, Cheque, cheque_id, lock=True)
+    if cheque is None:
+        raise NotFound(f"cheque {cheque_id} not found", code="cheque_not_found")
+    read_account(session, principal, cheque.account_id, "banking:cash")
+    if cheque.state != "issued":
+        raise Conflict(f"cheque {cheque.number} is {cheque.state}", code=f"cheque_{cheque.state}")
+    return cheque
+
+
+def account_for(
+    session: Session,
+    principal: Principal,
+    cheque_id: int,
+    *,
+    amount: object,
+    payee: object,
+    paid_on: date,
+) -> Cheque:
+    """The holder brings back the stub and receipt (报账): the amount actually paid, at most
+    the cheque's amount or limit, goes out of the account's bank journal."""
+    signed_by_person(principal)
+    value = to_money(amount, "amount")
+    payee_name = text_of(payee, "payee", max_length=200)
+    cheque = _issued_cheque(session, principal, cheque_id)
+    ceiling = cheque.limit_amount if cheque.blank_approval_id else cheque.amount
+    if value > ceiling:
+        kind = "limit" if cheque.blank_approval_id else "amount"
+        raise InvalidInput(
+            f"{value} is over the cheque's {kind} of {ceiling}",
+            code="over_limit",
+            errors={"amount": [f"at most {ceiling}"]},
+        )
+    if not cheque.issued_on <= paid_on <= today(session):
+        raise InvalidInput(
+            "the payment date is between the issue date and today",
+            code="bad_date",
+            errors={"paid_on": [f"{cheque.issued_on} to {today(session)}"]},
+        )
+    entry = BookEntry(
+        account_id=cheque.account_id,
+        entry_date=paid_on,
+        amount=-value,
+        reference=cheque.number,
+        counterparty=payee_name,
+        description=cheque.purpose,
+        source="cheque",
+        created_by=principal.id,
+    )
+    session.add(entry)
+    session.flush()
+    before = _state(cheque)
+    cheque.state, cheque.amount, cheque.payee = "accounted", value, payee_name
+    cheque.accounted_on, cheque.accounted_by, cheque.book_entry_id = paid_on, principal.id, entry.id
+    session.flush()
+    record(
+        session,
+        principal,
+        "cashdesk.cheque_accounted",
+        "cheque",
+        cheque.id,
+        before=before,
+        after=_state(cheque),
+    )
+    return cheque
+
+
+def void_cheque(
+    session: Session, principal: Principal, cheque_id: int, *, reason: object
+) -> Cheque:
+    """Stamp the cheque 作废 (R-CHQ-3): it stays in the register with its reason."""
+    signed_by_person(principal)
+    why = text_of(reason, "reason")
+    cheque = _issued_cheque(session, principal, cheque_id)
+    cheque.state, cheque.void_reason = "voided", why
+    cheque.voided_on, cheque.voided_by = today(session), principal.id
+    session.flush()
+    record(session, principal, "cashdesk.cheque_voided", "cheque", cheque.id, after=_state(cheque))
+    return cheque
+
+
+def _state(cheque: Cheque) -> dict[str, Any]:
+    return {
+        "number": cheque.number,
+        "state": cheque.state,
+        "holder_id": cheque.holder_id,
+        "amount": cheque.amount,
+        "limit_amount": cheque.limit_amount,
+        "payee": cheque.payee,
+        "void_reason": cheque.void_reason,
+    }
+
+
+# --- reading ------------------------------------------------------------------------------------
+
+
+def outstanding_cheques(session: Session, account_id: int) -> list[Cheque]:
+    """Cheques of the account issued and neither accounted for nor voided: an account with
+    any cannot be closed (R-BNK-1), and they are the reconciliation's outstanding cheques."""
+    return list(
+        session.scalars(
+            select(Cheque)
+            .where(Cheque.account_id == account_id, Cheque.state == "issued")
+            .order_by(Cheque.number)
+        )
+    )
+
+
+def is_overdue(session: Session, cheque: Cheque) -> bool:
+    return cheque.state == "issued" and today(session) >= overdue_on(cheque)
+
+
+def visible_cheques(
+    session: Session,
+    principal: Principal,
+    *,
+    account_id: int | None = None,
+    state: str | None = None,
+    overdue: bool = False,
+) -> Select[tuple[Cheque]]:
+    query = (
+        select(Cheque)
+        .join(BankAccount, BankAccount.id == Cheque.account_id)
+        .join(OrgUnit, OrgUnit.id == BankAccount.unit_id)
+        .where(visible_units(session, principal, "banking:read"))
+    )
+    if account_id is not None:
+        query = query.where(Cheque.account_id == account_id)
+    if state is not None:
+        query = query.where(Cheque.state == state)
+    if overdue:
+        query = query.where(
+            Cheque.state == "issued",
+            Cheque.issued_on < today(session) - timedelta(days=DAYS_TO_ACCOUNT),
+        )
+    return query.order_by(Cheque.account_id, Cheque.number.desc())
+
+
+def visible_blank_approvals(
+    session: Session, principal: Principal, *, account_id: int | None = None
+) -> Select[tuple[BlankChequeApproval]]:
+    query = (
+        select(BlankChequeApproval)
+        .join(BankAccount, BankAccount.id == BlankChequeApproval.account_id)
+        .join(OrgUnit, OrgUnit.id == BankAccount.unit_id)
+        .where(visible_units(session, principal, "banking:read"))
+    )
+    if account_id is not None:
+        query = query.where(BlankChequeApproval.account_id == account_id)
+    return query.order_by(BlankChequeApproval.id.desc())
