@@ -1,0 +1,285 @@
+"""Cheques (R-CHQ-1…3): the register of cheque books, cheques written in number order to a holder
+against an approved request or an approved blank-cheque limit, accounted for into the bank
+journal, overdue after 5 days, voided and kept."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+
+from propgroup.approvals import service as approvals
+from propgroup.banking.models import BookEntry
+from propgroup.banking.service import book_balance
+from propgroup.cashdesk import cheques
+from propgroup.cashdesk.models import Cheque
+from propgroup.errors import Conflict, Forbidden, InvalidInput
+from propgroup.tenancy import service as tenancy
+from tests.support.cashdesk import CASHIER, HOLDER, MANAGER, approved_request, open_account
+from tests.support.groups import REQUESTER, demo_today, person, provision_demo
+
+
+@pytest.fixture(scope="module")
+def group(control):
+    tenant = provision_demo(control, "cash_chq", "支票", people=REQUESTER)
+    yield tenant
+    tenancy.drop_tenant(control, tenant.slug)
+
+
+@pytest.fixture
+def account(db):
+    return open_account(db)
+
+
+def _book(db, account, first="10230001", last="10230025", cheque_type="transfer"):
+    return cheques.register_book(
+        db,
+        person(db, CASHIER),
+        account_id=account.id,
+        received_on=demo_today(),
+        bank="中国工商银行",
+        cheque_type=cheque_type,
+        first_number=first,
+        last_number=last,
+    )
+
+
+def _issue(db, account, request=None, **extra):
+    request = request or approved_request(db)
+    return cheques.issue_cheque(
+        db,
+        person(db, CASHIER),
+        account_id=account.id,
+        cheque_type="transfer",
+        purpose="维修材料",
+        request_id=request.id,
+        **extra,
+    )
+
+
+def _days_later(monkeypatch, days):
+    moment = datetime.now(UTC) + timedelta(days=days)
+    monkeypatch.setattr(approvals, "now", lambda: moment)
+
+
+def test_r_chq_1_a_book_is_registered_with_date_bank_type_range_and_who(db, account):
+    book = _book(db, account)
+    assert (book.bank, book.cheque_type, book.first_number, book.last_number) == (
+        "中国工商银行",
+        "transfer",
+        "10230001",
+        "10230025",
+    )
+    assert book.registered_by == person(db, CASHIER).id and book.received_on == demo_today()
+
+
+@pytest.mark.parametrize(
+    ("first", "last"),
+    [("10230020", "10230040"), ("10229990", "10230001"), ("10230010", "10230012")],
+)
+def test_r_chq_1_an_overlapping_range_is_refused(db, account, first, last):
+    _book(db, account)
+    with pytest.raises(Conflict) as refused:
+        _book(db, account, first, last)
+    assert refused.value.code == "overlapping_range"
+
+
+@pytest.mark.parametrize(
+    ("first", "last", "field"),
+    [
+        ("1023001", "10230025", "last_number"),
+        ("10230025", "10230001", "last_number"),
+        ("1023A001", "10230025", "first_number"),
+    ],
+)
+def test_r_chq_1_a_range_is_same_length_digits_in_order(db, account, first, last, field):
+    with pytest.raises(InvalidInput) as refused:
+        _book(db, account, first, last)
+    assert field in refused.value.errors
+
+
+def test_r_chq_1_the_same_range_at_another_account_is_fine(db, account):
+    _book(db, account)
+    assert _book(db, open_account(db)).id
+
+
+def test_r_chq_2_cheques_are_written_in_number_order_never_twice(db, account):
+    _book(db, account, "00000098", "00000099")
+    _book(db, account, "00000100", "00000100")
+    written = [_issue(db, account, amount="10.00").number for _ in range(3)]
+    assert written == ["00000098", "00000099", "00000100"]
+    with pytest.raises(Conflict) as refused:
+        _issue(db, account)
+    assert refused.value.code == "no_cheques_left"
+
+
+def test_r_chq_2_a_cheque_is_at_most_what_is_left_of_the_request(db, account):
+    _book(db, account)
+    request = approved_request(db, "3000.00")
+    first = _issue(db, account, request, amount="2000.00")
+    assert first.holder_id == person(db, HOLDER).id  # the requester takes it by default
+    with pytest.raises(InvalidInput) as refused:
+        _issue(db, account, request, amount="1000.01")
+    assert refused.value.code == "over_request"
+    cheques.void_cheque(db, person(db, CASHIER), first.id, reason="写错金额")
+    assert _issue(db, account, request).amount == Decimal("3000.00")  # voided frees its amount
+
+
+def test_r_chq_2_only_an_approved_request_of_the_unit_is_paid_by_cheque(db, account):
+    _book(db, account)
+    from tests.support.groups import raise_request
+
+    draft = raise_request(db, HOLDER, "SH-XTD")
+    with pytest.raises(Conflict) as refused:
+        _issue(db, account, draft)
+    assert refused.value.code == "request_not_approved"
+
+
+def test_r_chq_2_accounting_for_pays_out_of_the_bank_journal(db, account):
+    _book(db, account)
+    cheque = _issue(db, account, amount="1200.00")
+    cheques.account_for(
+        db,
+        person(db, CASHIER),
+        cheque.id,
+        amount="1180.50",
+        payee="上海五金公司",
+        paid_on=demo_today(),
+    )
+    entry = db.get(BookEntry, cheque.book_entry_id)
+    assert (entry.amount, entry.reference, entry.source) == (
+        Decimal("-1180.50"),
+        cheque.number,
+        "cheque",
+    )
+    assert book_balance(db, account.id) == Decimal("-1180.50")
+    assert cheque.state == "accounted" and cheques.outstanding_cheques(db, account.id) == []
+
+
+def test_r_chq_2_a_holder_with_a_cheque_overdue_gets_no_new_cheque(db, account, monkeypatch):
+    _book(db, account)
+    late = _issue(db, account, amount="100.00")
+    _days_later(monkeypatch, 5)
+    assert not cheques.is_overdue(db, late)
+    _issue(db, account, amount="100.00")  # 5 days: not yet overdue
+    _days_later(monkeypatch, 6)
+    assert cheques.is_overdue(db, late)
+    with pytest.raises(Conflict) as refused:
+        _issue(db, account, amount="100.00")
+    assert refused.value.code == "holder_has_overdue_cheque"
+    assert late.number in refused.value.message
+    cheques.account_for(
+        db, person(db, CASHIER), late.id, amount="100.00", payee="p", paid_on=late.issued_on
+    )
+    assert _issue(db, account, amount="100.00").state == "issued"
+
+
+def test_r_chq_3_a_blank_cheque_needs_the_finance_manager_s_approval(db, account):
+    _book(db, account)
+    asked = cheques.ask_blank_cheque(
+        db,
+        person(db, CASHIER),
+        account_id=account.id,
+        holder=HOLDER,
+        limit_amount="2000.00",
+        purpose="招待费",
+    )
+    blank = {
+        "account_id": account.id,
+        "cheque_type": "transfer",
+        "purpose": "招待费",
+        "blank_approval_id": asked.id,
+    }
+    with pytest.raises(Conflict) as refused:
+        cheques.issue_cheque(db, person(db, CASHIER), **blank)
+    assert refused.value.code == "blank_not_approved"
+    cheques.decide_blank_cheque(db, person(db, MANAGER), asked.id, approve=True, comment="同意")
+    cheque = cheques.issue_cheque(db, person(db, CASHIER), **blank)
+    assert (cheque.limit_amount, cheque.amount, cheque.payee) == (Decimal("2000.00"), None, None)
+    with pytest.raises(Conflict):
+        cheques.issue_cheque(db, person(db, CASHIER), **blank)  # one cheque per approval
+
+
+def test_r_chq_3_a_blank_cheque_is_accounted_for_within_its_limit(db, account):
+    _book(db, account)
+    asked = cheques.ask_blank_cheque(
+        db,
+        person(db, CASHIER),
+        account_id=account.id,
+        holder=HOLDER,
+        limit_amount="2000.00",
+        purpose="材料采购",
+    )
+    cheques.decide_blank_cheque(db, person(db, MANAGER), asked.id, approve=True, comment=None)
+    cheque = cheques.issue_cheque(
+        db,
+        person(db, CASHIER),
+        account_id=account.id,
+        cheque_type="transfer",
+        purpose="材料采购",
+        blank_approval_id=asked.id,
+    )
+    with pytest.raises(InvalidInput) as refused:
+        cheques.account_for(
+            db,
+            person(db, CASHIER),
+            cheque.id,
+            amount="2000.01",
+            payee="建材市场",
+            paid_on=demo_today(),
+        )
+    assert refused.value.code == "over_limit"
+    assert cheque.state == "issued"
+    cheques.account_for(
+        db, person(db, CASHIER), cheque.id, amount="1999.99", payee="建材市场", paid_on=demo_today()
+    )
+    assert cheque.amount == Decimal("1999.99")
+
+
+def test_r_chq_3_who_asked_for_a_blank_cheque_does_not_approve_it(db, account):
+    asked = cheques.ask_blank_cheque(
+        db,
+        person(db, CASHIER),
+        account_id=account.id,
+        holder=HOLDER,
+        limit_amount="500.00",
+        purpose="招待费",
+    )
+    with pytest.raises(Forbidden):  # the cashier holds no sign-off right
+        cheques.decide_blank_cheque(db, person(db, CASHIER), asked.id, approve=True, comment=None)
+
+
+def test_r_chq_3_a_voided_cheque_is_kept_with_its_reason(db, account):
+    _book(db, account)
+    cheque = _issue(db, account, amount="10.00")
+    cheques.void_cheque(db, person(db, CASHIER), cheque.id, reason="填写错误")
+    db.expire_all()
+    kept = db.get(Cheque, cheque.id)
+    assert (kept.state, kept.void_reason, kept.voided_on) == ("voided", "填写错误", demo_today())
+    assert _issue(db, account, amount="10.00").number == "10230002"  # its number is not reused
+    with pytest.raises(Conflict):
+        cheques.void_cheque(db, person(db, CASHIER), cheque.id, reason="again")
+
+
+def test_outstanding_cheques_are_issued_and_neither_accounted_for_nor_voided(db, account):
+    _book(db, account)
+    kept, voided, accounted = (_issue(db, account, amount="10.00") for _ in range(3))
+    cheques.void_cheque(db, person(db, CASHIER), voided.id, reason="作废")
+    cheques.account_for(
+        db, person(db, CASHIER), accounted.id, amount="10.00", payee="p", paid_on=demo_today()
+    )
+    assert [c.id for c in cheques.outstanding_cheques(db, account.id)] == [kept.id]
+
+
+def test_cheques_are_written_by_the_unit_s_cashier_only(db, account):
+    _book(db, account)
+    with pytest.raises(Forbidden):
+        cheques.issue_cheque(
+            db,
+            person(db, MANAGER),
+            account_id=account.id,
+            cheque_type="transfer",
+            purpose="x",
+            request_id=approved_request(db).id,
+        )
