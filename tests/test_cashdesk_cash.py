@@ -1,0 +1,224 @@
+"""Cash (R-CASH-1, R-CASH-2, R-CASH-4): the cash book and its limit alert, count sheets of notes and
+coins with IOU lines refused, the month-end review by someone else, petty-cash advances due back
+by the 25th of the quarter's last month with reminders."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import select
+
+from propgroup.approvals import service as approvals
+from propgroup.cashdesk import cash, jobs, petty
+from propgroup.cashdesk.models import CashEntry
+from propgroup.errors import Conflict, Forbidden, InvalidInput
+from propgroup.jobs.models import OutboxMessage
+from propgroup.org import service as org
+from propgroup.tenancy import service as tenancy
+from tests.support.cashdesk import CASHIER, HOLDER, MANAGER, cash_in_box
+from tests.support.groups import REQUESTER, demo_today, person, provision_demo
+
+BOTH = "ma.liangzhi"  # cashier at SH-XTD and regional finance at EAST: may count and sign off
+
+
+@pytest.fixture(scope="module")
+def group(control):
+    people = {**REQUESTER, BOTH: [("cashier", "SH-XTD"), ("regional_finance", "EAST")]}
+    tenant = provision_demo(control, "cash_box", "现金", people=people)
+    yield tenant
+    tenancy.drop_tenant(control, tenant.slug)
+
+
+@pytest.fixture
+def unit(db):
+    return org.get_unit_by_code(db, "SH-XTD")
+
+
+def _count(db, unit, lines, who=CASHIER, kind="month_end", explanation=None):
+    return cash.submit_count(
+        db,
+        person(db, who),
+        unit_id=unit.id,
+        kind=kind,
+        counted_on=demo_today(),
+        lines=lines,
+        explanation=explanation,
+    )
+
+
+NOTES = [
+    {"denomination": "100", "quantity": 12},
+    {"denomination": "0.5", "quantity": 3},
+    {"denomination": "0.1", "quantity": 4},
+]  # 1201.90
+
+
+def test_r_cash_2_counted_notes_and_coins_agree_with_the_book(db, unit):
+    cash_in_box(db, "1201.90")
+    sheet = _count(db, unit, NOTES)
+    assert (sheet.counted_total, sheet.book_balance) == (Decimal("1201.90"), Decimal("1201.90"))
+    assert [(line.denomination, line.quantity) for line in cash.lines_of(db, sheet)] == [
+        (Decimal("100.00"), 12),
+        (Decimal("0.50"), 3),
+        (Decimal("0.10"), 4),
+    ]
+
+
+def test_r_cash_2_a_difference_must_be_explained(db, unit):
+    cash_in_box(db, "1300.00")
+    with pytest.raises(InvalidInput) as refused:
+        _count(db, unit, NOTES)
+    assert refused.value.code == "difference_unexplained" and "-98.10" in refused.value.message
+    sheet = _count(db, unit, NOTES, explanation="差额为未入账的报销单据,已通知会计")
+    assert sheet.counted_total - sheet.book_balance == Decimal("-98.10")
+
+
+@pytest.mark.parametrize("kind", ["iou", "白条", "借据"])
+def test_r_cash_2_an_iou_line_is_refused(db, unit, kind):
+    cash_in_box(db, "1701.90")
+    with pytest.raises(InvalidInput) as refused:
+        _count(db, unit, [*NOTES, {"kind": kind, "description": "张三借款", "amount": "500"}])
+    assert refused.value.code == "iou_refused" and "白条" in refused.value.message
+    assert list(db.scalars(cash.visible_counts(db, person(db, CASHIER), unit_id=unit.id))) == []
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        {"denomination": "200", "quantity": 1},
+        {"denomination": "100", "quantity": -1},
+        {"denomination": "100", "quantity": 1.5},
+        {"kind": "cheque", "denomination": "100"},
+    ],
+)
+def test_r_cash_2_only_whole_counts_of_real_denominations(db, unit, line):
+    with pytest.raises(InvalidInput) as refused:
+        _count(db, unit, [line])
+    assert refused.value.code == "bad_lines" and "lines.1" in refused.value.errors
+
+
+def test_r_cash_2_the_month_end_sheet_is_reviewed_by_the_finance_manager(db, unit):
+    cash_in_box(db, "1201.90")
+    sheet = _count(db, unit, NOTES)
+    with pytest.raises(Forbidden):
+        cash.review_count(db, person(db, CASHIER), sheet.id)  # no sign-off right
+    cash.review_count(db, person(db, MANAGER), sheet.id)
+    assert sheet.reviewed_by == person(db, MANAGER).id
+    with pytest.raises(Conflict):
+        cash.review_count(db, person(db, MANAGER), sheet.id)
+
+
+def test_r_cash_2_nobody_reviews_their_own_sheet(db, unit):
+    cash_in_box(db, "1201.90")
+    sheet = _count(db, unit, NOTES, who=BOTH)
+    with pytest.raises(Forbidden) as refused:
+        cash.review_count(db, person(db, BOTH), sheet.id)
+    assert refused.value.code == "own_sheet" and sheet.reviewed_by is None
+
+
+def test_r_cash_1_over_the_limit_alerts_the_same_day_until_banked(db, unit):
+    cash_in_box(db, "9000.00")
+    assert cash.open_alerts(db, person(db, MANAGER)) == []
+    cash.record_entry(
+        db,
+        person(db, CASHIER),
+        unit_id=unit.id,
+        entry_date=demo_today(),
+        amount="1000.01",
+        description="收停车费",
+    )
+    [alert] = cash.open_alerts(db, person(db, MANAGER), unit.id)
+    assert (alert.raised_on, alert.balance) == (demo_today(), Decimal("10000.01"))
+    assert db.scalar(
+        select(OutboxMessage).where(OutboxMessage.job == "cashdesk.notify_cash_alert")
+    ).payload == {"alert_id": alert.id}
+    assert jobs.notify_cash_alert(db, alert_id=alert.id) >= 2  # the cashier and finance above
+    cash.record_entry(
+        db,
+        person(db, CASHIER),
+        unit_id=unit.id,
+        entry_date=demo_today(),
+        amount="-0.01",
+        description="送存银行",
+    )
+    assert cash.open_alerts(db, person(db, MANAGER)) == [] and alert.cleared_on == demo_today()
+
+
+def test_r_cash_1_a_count_over_the_limit_alerts_too(db, unit):
+    cash_in_box(db, "9000.00")
+    _count(db, unit, [{"denomination": "100", "quantity": 101}], explanation="多出现金待查")
+    assert cash.open_alerts(db, person(db, CASHIER), unit.id)[0].balance == Decimal("10100.00")
+
+
+def test_r_cash_1_the_limit_is_a_tenant_setting(db, unit):
+    cash.change_settings(db, person(db, "wu.caiwuzongjian"), cash_limit="5000", reminder_days=3)
+    cash_in_box(db, "5000.01")
+    assert cash.open_alerts(db, person(db, CASHIER), unit.id)
+
+
+def test_a_payment_the_box_does_not_hold_is_refused(db, unit):
+    cash_in_box(db, "10.00")
+    with pytest.raises(Conflict):
+        cash.record_entry(
+            db,
+            person(db, CASHIER),
+            unit_id=unit.id,
+            entry_date=demo_today(),
+            amount="-10.01",
+            description="x",
+        )
+
+
+@pytest.mark.parametrize(
+    ("advanced", "due"),
+    [
+        (date(2026, 1, 5), date(2026, 3, 25)),
+        (date(2026, 3, 24), date(2026, 3, 25)),
+        (date(2026, 3, 25), date(2026, 6, 25)),
+        (date(2026, 8, 1), date(2026, 9, 25)),
+        (date(2026, 12, 28), date(2027, 3, 25)),
+    ],
+)
+def test_r_cash_4_petty_cash_is_due_by_the_25th_of_the_quarter_s_last_month(advanced, due):
+    assert petty.due_date(advanced) == due
+
+
+def test_r_cash_4_one_open_advance_a_person_returned_then_borrowed_again(db, unit):
+    cash_in_box(db, "3000.00")
+    cashier = person(db, CASHIER)
+    lent = petty.advance(
+        db, cashier, unit_id=unit.id, holder=HOLDER, amount="1000", purpose="零星采购"
+    )
+    assert lent.due_on == petty.due_date(demo_today()) and cash.cash_balance(db, unit.id) == 2000
+    with pytest.raises(Conflict) as refused:
+        petty.advance(db, cashier, unit_id=unit.id, holder=HOLDER, amount="10", purpose="x")
+    assert refused.value.code == "advance_open"
+    petty.return_advance(db, cashier, lent.id)
+    assert cash.cash_balance(db, unit.id) == 3000
+    assert petty.advance(
+        db, cashier, unit_id=unit.id, holder=HOLDER, amount="500", purpose="下季度"
+    )
+    sources = db.scalars(select(CashEntry.source).where(CashEntry.unit_id == unit.id)).all()
+    assert sources.count("petty_cash") == 3
+
+
+def test_r_cash_4_reminders_before_the_day_and_daily_when_overdue(db, unit, monkeypatch):
+    cash_in_box(db, "3000.00")
+    lent = petty.advance(
+        db, person(db, CASHIER), unit_id=unit.id, holder=HOLDER, amount="100", purpose="零星采购"
+    )
+
+    def on(day: date) -> list:
+        moment = datetime.combine(day, datetime.min.time(), UTC) + timedelta(hours=4)
+        monkeypatch.setattr(approvals, "now", lambda: moment)
+        return petty.due_reminders(db)
+
+    assert on(lent.due_on - timedelta(days=6)) == []
+    assert on(lent.due_on - timedelta(days=5)) == [(lent, False)]
+    assert on(lent.due_on - timedelta(days=4)) == []  # once before the day
+    assert on(lent.due_on + timedelta(days=1)) == [(lent, True)]
+    assert on(lent.due_on + timedelta(days=1)) == []  # once a day
+    assert on(lent.due_on + timedelta(days=2)) == [(lent, True)]
+    assert jobs.remind_petty_cash(db) == 0
