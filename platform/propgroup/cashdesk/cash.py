@@ -181,6 +181,13 @@ def open_alerts(
     return list(session.scalars(query.order_by(CashAlert.raised_on, CashAlert.id)))
 
 
+def alerts_with_units(session: Session, principal: Principal) -> list[tuple[CashAlert, OrgUnit]]:
+    """Open alerts and their units, for the home page: shown there until the cash is banked."""
+    return [
+        (alert, session.get(OrgUnit, alert.unit_id)) for alert in open_alerts(session, principal)
+    ]
+
+
 # --- count sheets (R-CASH-2) -------------------------------------------------------------------
 
 

@@ -12,6 +12,7 @@ from flask import Blueprint, Response, abort, g, render_template, request, sessi
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from propgroup.cashdesk.cash import alerts_with_units
 from propgroup.identity import authz
 from propgroup.identity import service as identity
 from propgroup.identity.principals import Principal
@@ -115,6 +116,7 @@ def home():
         roles=identity.roles_of(session_, g.user),
         forest=_tree(_visible(session_, g.principal)),
         pending=pending_count(session_, g.principal),
+        cash_alerts=alerts_with_units(session_, g.principal),
     )
 
 
