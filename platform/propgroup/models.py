@@ -6,6 +6,7 @@ from propgroup.archives import models as archives_models
 from propgroup.audit import models as audit_models
 from propgroup.banking import models as banking_models
 from propgroup.budgets import models as budgets_models
+from propgroup.fundreport import models as fundreport_models
 from propgroup.identity import models as identity_models
 from propgroup.jobs import models as jobs_models
 from propgroup.org import models as org_models
@@ -19,6 +20,7 @@ __all__ = [
     "audit_models",
     "banking_models",
     "budgets_models",
+    "fundreport_models",
     "identity_models",
     "jobs_models",
     "org_models",
