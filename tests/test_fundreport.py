@@ -6,6 +6,7 @@ group sees who has not; each reader sees only the units they may banking:read.""
 
 from __future__ import annotations
 
+import io
 from collections import defaultdict
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -13,16 +14,20 @@ from decimal import Decimal
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from sqlalchemy import func, select
+from openpyxl import load_workbook
+from sqlalchemy import delete, func, select
 
 from propgroup.approvals import service as approvals
+from propgroup.banking.models import BankAccount, BookEntry
+from propgroup.db import tenant_session
 from propgroup.errors import Conflict, Forbidden, InvalidInput, NotFound
-from propgroup.fundreport import jobs, report, service
+from propgroup.fundreport import jobs, report, service, workbook
 from propgroup.fundreport.models import FundLine, FundWeek
 from propgroup.fundreport.rollup import ALL_TYPES, Flows, rolled_up
 from propgroup.jobs.registry import job_named
 from propgroup.org import service as org
 from propgroup.tenancy import service as tenancy
+from tests.support.api import api_caller, personal_tokens
 from tests.support.fundreport import book, open_account
 from tests.support.groups import person, provision_demo
 
@@ -308,3 +313,94 @@ def test_r_rep_2_numbers_are_masked_without_banking_numbers(db, books):
     assert all(account["number"].startswith("****") for account in shown)
     clear = unit_row(report.week_report(db, person(db, ACCOUNTANT), WEEK), "SH-XTD")["accounts"]
     assert all(account["number"].isdigit() for account in clear)
+
+
+# --- the workbook and the API ---------------------------------------------------------------
+
+
+def test_r_rep_2_the_workbook_holds_the_report_figures(db, books):
+    service.ensure_week(db, WEEK)
+    name, data = workbook.fund_workbook(db, person(db, REGIONAL), WEEK)
+    assert name == "fund-report-2026-03-08-group.xlsx"
+    book = load_workbook(io.BytesIO(data))
+    consolidation, accounts = book.worksheets
+    assert consolidation.protection.sheet and accounts.protection.sheet
+    rows = [r for r in consolidation.iter_rows(min_row=4, values_only=True)]
+    totals = {(r[0], r[2], r[3]): r[4:9] for r in rows}
+    east = totals["EAST", "CNY", workbook.ALL_TYPES_LABEL]
+    assert [Decimal(str(v)) for v in east[:4]] == [
+        Decimal("80000.00"),
+        Decimal("6800.50"),
+        Decimal("21200.25"),
+        Decimal("65600.25"),
+    ]
+    assert east[4] == "逾期未报 Late"  # Tuesday: past Monday noon
+    assert consolidation.cell(4, 5).number_format == "#,##0.00"
+    levels = {r[0]: consolidation.row_dimensions[i].outline_level for i, r in enumerate(rows, 4)}
+    assert levels == {"EAST": 0, "SH-LJZ": 1, "SH-XTD": 1}
+    assert ("SH-XTD", "USD", workbook.ALL_TYPES_LABEL) in totals  # currencies kept apart
+    account_rows = list(accounts.iter_rows(min_row=4, values_only=True))
+    assert len(account_rows) == 4  # EAST's, SH-LJZ's and SH-XTD's two
+    assert all(str(r[5]).isdigit() for r in account_rows)  # regional finance reads numbers
+    masked = load_workbook(io.BytesIO(workbook.fund_workbook(db, person(db, AUDITOR), WEEK)[1]))
+    shown = [r[5] for r in masked.worksheets[1].iter_rows(min_row=4, values_only=True)]
+    assert shown and all(number.startswith("****") for number in shown)
+
+
+@pytest.fixture(scope="module")
+def tokens(control, group):
+    return personal_tokens(
+        control, group, ["banking:read", "banking:numbers", "banking:write", "banking:admin"]
+    )
+
+
+@pytest.fixture(scope="module")
+def call(group):
+    return api_caller(group, "/fundreport")
+
+
+def test_r_rep_2_the_api_serves_weeks_reports_and_workbooks(control, group, tokens, call, clock):
+    with tenant_session(control, group.schema_name) as session:
+        account = open_account(session, "SH-LJZ", account_type="temporary")
+        book(session, account, date(2026, 3, 3), "321.00")
+        session.commit()
+    try:
+        assert call("POST", "/weeks/2026-03-07", tokens[DIRECTOR]).status_code == 422
+        assert call("POST", f"/weeks/{WEEK}", tokens[REGIONAL]).status_code == 403
+        assert call("POST", f"/weeks/{WEEK}", tokens[DIRECTOR]).status_code == 201
+        assert call("POST", f"/weeks/{WEEK}", tokens[DIRECTOR]).json["code"] == "week_taken"
+        weeks = call("GET", "/weeks", tokens[ACCOUNTANT]).json
+        assert [w["week_ending"] for w in weeks] == ["2026-03-08"]
+        mine = call("GET", f"/weeks/{WEEK}", tokens[ACCOUNTANT])
+        assert mine.status_code == 200 and mine.json["units"] == []  # SH-XTD holds none here
+        east = call("GET", f"/weeks/{WEEK}", tokens[REGIONAL]).json
+        assert currency_total(unit_row(east, "EAST"), "CNY")["closing"] == "321.00"
+        assert call("GET", "/weeks/2026-03-01", tokens[REGIONAL]).status_code == 404
+        assert call("GET", "/weeks/not-a-day", tokens[REGIONAL]).json["code"] == "bad_week"
+        other = call(
+            "GET", f"/weeks/{WEEK}?unit={east['units'][0]['unit_id'] + 1000}", tokens[REGIONAL]
+        )
+        assert other.status_code == 404
+        xlsx = call("GET", f"/weeks/{WEEK}/xlsx", tokens[REGIONAL])
+        assert xlsx.status_code == 200 and xlsx.headers["Cache-Control"] == "no-store"
+        assert load_workbook(io.BytesIO(xlsx.data)).sheetnames == [
+            "合并 Consolidation",
+            "账户 Accounts",
+        ]
+        ljz = unit_row(east, "SH-LJZ")["unit_id"]
+        refused = call(
+            "POST", f"/weeks/{WEEK}/confirmations", tokens[CASHIER], json={"unit_id": ljz}
+        )
+        assert refused.status_code == 403
+        done = call("POST", f"/weeks/{WEEK}/confirmations", tokens[REGIONAL], json={"unit_id": ljz})
+        assert done.status_code == 201
+        again = call("POST", f"/weeks/{WEEK}/regeneration", tokens[DIRECTOR], json={})
+        assert again.status_code == 422
+        again = call("POST", f"/weeks/{WEEK}/regeneration", tokens[DIRECTOR], json={"reason": "r"})
+        assert again.status_code == 200 and again.json["revision"] == 2
+    finally:
+        with tenant_session(control, group.schema_name) as session:
+            session.execute(delete(FundWeek))
+            session.execute(delete(BookEntry).where(BookEntry.account_id == account.id))
+            session.execute(delete(BankAccount).where(BankAccount.id == account.id))
+            session.commit()
