@@ -204,6 +204,8 @@ def test_r_rep_2_a_week_is_named_by_its_sunday(db, clock):
 def test_r_rep_2_the_week_end_job_takes_a_week_once(db, books):
     assert job_named("fundreport.take_week") is jobs.take_week
     assert jobs.take_week(db)["taken"] is True
+    taken = [e for e in db.info["propgroup.audit.pending"] if e.action == "fundreport.generated"]
+    assert [(e.actor_kind, e.after["accounts"]) for e in taken] == [("system", 5)]
     before = db.scalar(select(func.count()).select_from(FundLine))
     book(db, books["ljz"], date(2026, 3, 4), "1.00")  # a correction after the week was taken
     assert jobs.take_week(db) == {"week_ending": "2026-03-08", "taken": False}

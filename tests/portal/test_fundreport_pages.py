@@ -18,7 +18,7 @@ from propgroup.db import tenant_session
 from propgroup.fundreport import service
 from propgroup.org import service as org
 from propgroup.tenancy import service as tenancy
-from tests.portal.conftest import form_token, sign_in, signed_in_page
+from tests.portal.conftest import SCREENSHOTS, form_token, sign_in, signed_in_page
 from tests.support.fundreport import book, open_account
 from tests.support.groups import PASSWORD, provision_demo
 
@@ -106,6 +106,8 @@ def test_r_rep_2_regional_finance_drills_down_and_downloads_in_a_browser(
     assert "13,200.00" in east_cny  # 12,500 at SH-XTD and 700 at SH-LJZ, never the USD
     assert "300.00" in page.inner_text("[data-testid=totals] tbody[data-currency=USD]")
     assert page.locator("[data-testid=not-submitted] [data-unit=SH-LJZ]").count() == 1
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "fundreport-region.png"), full_page=True)
     page.click("[data-testid=units] tbody[data-unit=SH-XTD] a")
     page.wait_for_selector("[data-testid=accounts]")
     numbers = page.locator("[data-testid=accounts] [data-field=number]").all_inner_texts()
