@@ -35,6 +35,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from propgroup.audit.web import init_refusal_audit
     from propgroup.budgets.api import blp as budgets_api
     from propgroup.cashdesk.api import blp as cashdesk_api
+    from propgroup.fundreport.api import blp as fundreport_api
     from propgroup.jobs.api import blp as jobs_api
     from propgroup.ops.api import blp as health
     from propgroup.ops.request_id import init_request_id
@@ -62,4 +63,5 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     api.register_blueprint(budgets_api)
     api.register_blueprint(archives_api)
     api.register_blueprint(cashdesk_api)
+    api.register_blueprint(fundreport_api)
     return app

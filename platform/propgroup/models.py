@@ -7,6 +7,7 @@ from propgroup.audit import models as audit_models
 from propgroup.banking import models as banking_models
 from propgroup.budgets import models as budgets_models
 from propgroup.cashdesk import models as cashdesk_models
+from propgroup.fundreport import models as fundreport_models
 from propgroup.identity import models as identity_models
 from propgroup.jobs import models as jobs_models
 from propgroup.org import models as org_models
@@ -21,6 +22,7 @@ __all__ = [
     "banking_models",
     "budgets_models",
     "cashdesk_models",
+    "fundreport_models",
     "identity_models",
     "jobs_models",
     "org_models",

@@ -35,6 +35,10 @@ def periodic_job_definitions() -> list[PeriodicJob]:
         PeriodicJob(
             "cashdesk-petty-cash-reminders", "cashdesk.remind_petty_cash", cron="30 0 * * *"
         ),
+        # A week ends at local Monday 00:00: Sunday 10:00 UTC (UTC+14) to Monday 12:00 (UTC-12).
+        # Hourly over those two UTC days, each group takes its week soon after its own midnight;
+        # the job takes a week once, so the other runs change nothing.
+        PeriodicJob("fundreport-take-week", "fundreport.take_week", cron="30 * * * 0,1"),
     ]
 
 

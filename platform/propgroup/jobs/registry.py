@@ -28,6 +28,7 @@ JOB_MODULES: tuple[str, ...] = (
     "propgroup.approvals.jobs",
     "propgroup.archives.jobs",
     "propgroup.cashdesk.jobs",
+    "propgroup.fundreport.jobs",
 )
 
 

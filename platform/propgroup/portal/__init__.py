@@ -108,12 +108,14 @@ def _nest_capability_pages() -> None:
     from propgroup.archives.views import bp as archives_bp
     from propgroup.budgets.views import bp as budgets_bp
     from propgroup.cashdesk.views import bp as cashdesk_bp
+    from propgroup.fundreport.views import bp as fundreport_bp
     from propgroup.portal.views import bp
 
     bp.register_blueprint(approvals_bp)
     bp.register_blueprint(archives_bp)
     bp.register_blueprint(budgets_bp)
     bp.register_blueprint(cashdesk_bp)
+    bp.register_blueprint(fundreport_bp)
 
 
 def init_portal(app: Flask) -> None:

@@ -28,6 +28,7 @@ APPROVALS = NavItem("portal.approvals.index", _l("Approvals"))
 BUDGETS = NavItem("portal.budgets.index", _l("Budgets"))
 ARCHIVES = NavItem("portal.archives.index", _l("Archives"))
 CASHDESK = NavItem("portal.cashdesk.index", _l("Cash desk"))
+FUNDS = NavItem("portal.fundreport.index", _l("Fund report"))
 ADMINISTRATION = NavItem("portal.identity.admin_users", _l("Administration"))
 
 
@@ -61,6 +62,7 @@ def nav_items(session: Session, principal: Principal, user: User) -> list[NavIte
         items.append(ARCHIVES)
     if "banking:read" in actions:
         items.append(CASHDESK)
+        items.append(FUNDS)
     if may_administer(session, principal):
         items.append(ADMINISTRATION)
     return items
