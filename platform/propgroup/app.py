@@ -33,6 +33,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from propgroup.approvals.api import blp as approvals_api
     from propgroup.archives.api import blp as archives_api
     from propgroup.audit.web import init_refusal_audit
+    from propgroup.banking.api import blp as banking_api
     from propgroup.budgets.api import blp as budgets_api
     from propgroup.jobs.api import blp as jobs_api
     from propgroup.ops.api import blp as health
@@ -60,4 +61,5 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     api.register_blueprint(approvals_api)
     api.register_blueprint(budgets_api)
     api.register_blueprint(archives_api)
+    api.register_blueprint(banking_api)
     return app

@@ -31,6 +31,8 @@ def periodic_job_definitions() -> list[PeriodicJob]:
         PeriodicJob("archives-retention-sweep", "archives.sweep_due", cron="0 2 2 1 *"),
         # Sundays 04:00 Shanghai: every archived file against its recorded sha256.
         PeriodicJob("archives-integrity-check", "archives.check_integrity", cron="0 20 * * 6"),
+        # 02:30 Shanghai daily: dormant bank accounts get a closing request proposed (R-BNK-4).
+        PeriodicJob("banking-dormancy", "banking.flag_dormant", cron="30 18 * * *"),
     ]
 
 
