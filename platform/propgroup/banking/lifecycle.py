@@ -90,7 +90,7 @@ def seals_of(session: Session, account_id: int) -> list[tuple[AccountSeal, User]
             .join(User, User.id == AccountSeal.keeper_id)
             .where(AccountSeal.account_id == account_id)
             .order_by(AccountSeal.kind)
-        ).tuples()
+        )
     )
 
 
@@ -101,7 +101,7 @@ def signatories_of(session: Session, account_id: int) -> list[tuple[AccountSigna
             .join(User, User.id == AccountSignatory.user_id)
             .where(AccountSignatory.account_id == account_id)
             .order_by(User.login)
-        ).tuples()
+        )
     )
 
 
