@@ -180,7 +180,8 @@ def complete_tenant(connection: Connection, schema: str, reference: str) -> list
 def complete_group_data(session: Session, template: dict[str, Any]) -> list[str]:
     """Template data a group provisioned before a capability existed has not got: the chart
     of budget categories when it has none, retention classes its schedule lacks, approval rules
-    for request types its policy never had. Adds nothing the second time, nor over what the group has set up itself."""
+    for request types its policy never had. Adds nothing the second time, nor over what the
+    group has set up itself."""
     added = []
     if install_missing_chart(session, template["budgets"]["categories"]):
         added.append("the chart of budget categories")
