@@ -22,10 +22,10 @@ from propgroup.banking.schemas import (
     ExistingInSchema,
     FormInSchema,
     OpeningInSchema,
-    RequestInSchema,
-    RequestQuerySchema,
-    RequestSchema,
-    SettingsSchema,
+    AccountRequestInSchema,
+    AccountRequestQuerySchema,
+    AccountRequestSchema,
+    BankingSettingsSchema,
 )
 from propgroup.banking.service import book_balance, read_account, shown_number, visible_accounts
 from propgroup.identity.authz import authorize_somewhere
@@ -109,8 +109,8 @@ def register_existing(data):
 
 
 @blp.route("/requests")
-@blp.arguments(RequestQuerySchema, location="query")
-@blp.response(200, RequestSchema(many=True))
+@blp.arguments(AccountRequestQuerySchema, location="query")
+@blp.response(200, AccountRequestSchema(many=True))
 @blp.paginate(SelectPage, page_size=50, max_page_size=MAX_PAGE_SIZE)
 def list_requests(query):
     session = tenant_db()
@@ -122,42 +122,42 @@ def list_requests(query):
 
 @blp.route("/requests", methods=["POST"])
 @idempotent
-@blp.arguments(RequestInSchema)
-@blp.response(201, RequestSchema)
+@blp.arguments(AccountRequestInSchema)
+@blp.response(201, AccountRequestSchema)
 def raise_request(data):
     """A draft open / change / close request (banking:write at the unit)."""
     return lifecycle.raise_request(tenant_db(), current_principal(), **data)
 
 
 @blp.route("/requests/<int:request_id>")
-@blp.response(200, RequestSchema)
+@blp.response(200, AccountRequestSchema)
 def read_request(request_id: int):
     return lifecycle.read_request(tenant_db(), current_principal(), request_id)
 
 
 @blp.route("/requests/<int:request_id>", methods=["PUT"])
 @blp.arguments(FormInSchema)
-@blp.response(200, RequestSchema)
+@blp.response(200, AccountRequestSchema)
 def revise(data, request_id: int):
     """A draft's or returned request's form, rewritten."""
     return lifecycle.revise(tenant_db(), current_principal(), request_id, data["form"])
 
 
 @blp.route("/requests/<int:request_id>/submit", methods=["POST"])
-@blp.response(200, RequestSchema)
+@blp.response(200, AccountRequestSchema)
 def submit(request_id: int):
     """Into the approval chain (the approvals API decides it)."""
     return lifecycle.submit(tenant_db(), current_principal(), request_id)
 
 
 @blp.route("/requests/<int:request_id>/withdraw", methods=["POST"])
-@blp.response(200, RequestSchema)
+@blp.response(200, AccountRequestSchema)
 def withdraw(request_id: int):
     return lifecycle.withdraw(tenant_db(), current_principal(), request_id)
 
 
 @blp.route("/settings")
-@blp.response(200, SettingsSchema)
+@blp.response(200, BankingSettingsSchema)
 def settings():
     session = tenant_db()
     authorize_somewhere(session, current_principal(), "banking:read")
@@ -165,8 +165,8 @@ def settings():
 
 
 @blp.route("/settings", methods=["PUT"])
-@blp.arguments(SettingsSchema)
-@blp.response(200, SettingsSchema)
+@blp.arguments(BankingSettingsSchema)
+@blp.response(200, BankingSettingsSchema)
 def change_settings(data):
     """Months without a journal entry after which an account is dormant (banking:admin)."""
     months = change_dormancy_months(tenant_db(), current_principal(), data["dormancy_months"])

@@ -42,7 +42,7 @@ class SignatorySchema(Schema):
     since = fields.Date()
 
 
-class RequestSchema(Schema):
+class AccountRequestSchema(Schema):
     id = fields.Integer()
     kind = fields.String()
     unit_id = fields.Integer()
@@ -62,7 +62,7 @@ class AccountDetailSchema(AccountSchema):
     book_balance = fields.Decimal(as_string=True)
     seals = fields.List(fields.Nested(SealSchema))
     signatories = fields.List(fields.Nested(SignatorySchema))
-    requests = fields.List(fields.Nested(RequestSchema))
+    requests = fields.List(fields.Nested(AccountRequestSchema))
     closing_problems = fields.List(fields.String())
 
 
@@ -70,12 +70,12 @@ class AccountQuerySchema(Schema):
     status = fields.String(validate=validate.OneOf(ACCOUNT_STATUSES))
 
 
-class RequestQuerySchema(Schema):
+class AccountRequestQuerySchema(Schema):
     status = fields.String(validate=validate.OneOf(REQUEST_STATUSES))
     account_id = fields.Integer()
 
 
-class RequestInSchema(Schema):
+class AccountRequestInSchema(Schema):
     """Passed on as given: the service checks the form of its kind and names every wrong field."""
 
     kind = fields.String(required=True, validate=validate.OneOf(list(REQUEST_KINDS)))
@@ -101,5 +101,5 @@ class ExistingInSchema(Schema):
         unknown = "include"
 
 
-class SettingsSchema(Schema):
+class BankingSettingsSchema(Schema):
     dormancy_months = fields.Integer(required=True, strict=True, validate=validate.Range(1, 120))
