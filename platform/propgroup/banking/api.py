@@ -18,14 +18,14 @@ from propgroup.banking.models import BankAccount, BankAccountRequest
 from propgroup.banking.schemas import (
     AccountDetailSchema,
     AccountQuerySchema,
-    AccountSchema,
-    ExistingInSchema,
-    FormInSchema,
-    OpeningInSchema,
     AccountRequestInSchema,
     AccountRequestQuerySchema,
     AccountRequestSchema,
+    AccountSchema,
     BankingSettingsSchema,
+    ExistingInSchema,
+    FormInSchema,
+    OpeningInSchema,
 )
 from propgroup.banking.service import book_balance, read_account, shown_number, visible_accounts
 from propgroup.identity.authz import authorize_somewhere
