@@ -79,6 +79,10 @@ def register_opening(
     account = read_account(session, principal, account_id, "banking:write")
     session.refresh(account, with_for_update=True)
     checked = numbers.checked_number(number)
+    if not isinstance(opened_on, date):
+        raise InvalidInput(
+            "give the day the bank opened the account", errors={"opened_on": ["required"]}
+        )
     if account.status != "pending":
         raise Conflict(
             f"account {account.id} is {account.status}: a number is registered once, for an "

@@ -106,11 +106,13 @@ def _nest_capability_pages() -> None:
     """
     from propgroup.approvals.views import bp as approvals_bp
     from propgroup.archives.views import bp as archives_bp
+    from propgroup.banking.views import bp as banking_bp
     from propgroup.budgets.views import bp as budgets_bp
     from propgroup.portal.views import bp
 
     bp.register_blueprint(approvals_bp)
     bp.register_blueprint(archives_bp)
+    bp.register_blueprint(banking_bp)
     bp.register_blueprint(budgets_bp)
 
 
