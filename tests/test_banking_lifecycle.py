@@ -19,7 +19,7 @@ from propgroup.archives import service as archives
 from propgroup.archives.models import ArchiveItem, Handover, HandoverLine, RetentionRule
 from propgroup.audit.models import AuditEvent
 from propgroup.audit.service import write_pending
-from propgroup.banking import lifecycle, registration
+from propgroup.banking import checks, lifecycle, registration
 from propgroup.banking.dormancy import flag_dormant, months_before
 from propgroup.banking.keepers import person_left
 from propgroup.banking.models import (
@@ -154,7 +154,7 @@ def test_r_bnk_1_approved_change_replaces_seals_signatories_and_purpose_audited(
         "head_name_seal": ACCOUNTANT,  # swapped with the finance seal's old keeper
         "finance_head_name_seal": REGIONAL,
     }
-    assert [u.login for _, u in lifecycle.signatories_of(db, account.id)] == ["qian.chuna", CASHIER]
+    assert [u.login for _, u in checks.signatories_of(db, account.id)] == ["qian.chuna", CASHIER]
     assert account.purpose == "物业费及停车费收缴"
     assert "banking.request_approved" in _actions(db, "bank_account_request", request.id)
 
@@ -386,7 +386,7 @@ def test_r_bnk_3_keeper_departure_end_to_end_with_handover(db):
     )
     lifecycle.submit(db, person(db, ACCOUNTANT), request.id)
     approve_all(db, request)
-    assert [u.login for _, u in lifecycle.signatories_of(db, account.id)] == ["qian.chuna"]
+    assert [u.login for _, u in checks.signatories_of(db, account.id)] == ["qian.chuna"]
 
 
 def test_r_bnk_3_a_seal_keeper_leaving_gets_a_handover_list_on_approval(db):
@@ -536,3 +536,30 @@ def test_migrate_gives_older_groups_the_bank_account_rules_and_class(fresh_contr
         assert [s["role"] for s in steps] == ["branch_head", "regional_finance", "finance_director"]
         assert session.get(RetentionRule, "bank_account_file").years == 10
         assert tenancy.complete_group_data(session, template) == []
+
+
+def test_r_bnk_3_operator_deactivation_through_the_cli_raises_the_change_request(control):
+    from click.testing import CliRunner
+
+    from propgroup.cli import main
+
+    tenant = provision_demo(control, "bank_cli", "银行账户CLI")
+    try:
+        with tenant_session(control, tenant.schema_name) as session:
+            account = existing_account(session, "310066000000777")
+            session.commit()
+            account_id = account.id
+        result = CliRunner().invoke(main, ["users", "deactivate", tenant.slug, HEAD])
+        assert result.exit_code == 0, result.output
+        with tenant_session(control, tenant.schema_name) as session:
+            request = session.scalar(
+                select(BankAccountRequest).where(BankAccountRequest.account_id == account_id)
+            )
+            assert (request.origin, request.form["departure"]["seals"]) == (
+                "keeper_departure",
+                ["head_name_seal"],
+            )
+        missing = CliRunner().invoke(main, ["users", "deactivate", tenant.slug, "nobody"])
+        assert missing.exit_code != 0 and "no user 'nobody'" in missing.output
+    finally:
+        tenancy.drop_tenant(control, tenant.slug)

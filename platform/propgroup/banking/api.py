@@ -12,7 +12,7 @@ from propgroup.api import Blueprint
 from propgroup.api.auth import current_principal
 from propgroup.api.idempotency import idempotent
 from propgroup.api.pagination import MAX_PAGE_SIZE, Selection, SelectPage
-from propgroup.banking import lifecycle, registration
+from propgroup.banking import checks, lifecycle, registration
 from propgroup.banking.dormancy import change_dormancy_months
 from propgroup.banking.models import BankAccount, BankAccountRequest
 from propgroup.banking.schemas import (
@@ -51,16 +51,16 @@ def detail(account: BankAccount) -> dict[str, Any]:
         "book_balance": book_balance(session, account.id),
         "seals": [
             {"kind": s.kind, "keeper": u.login, "keeper_name": u.display_name, "since": s.since}
-            for s, u in lifecycle.seals_of(session, account.id)
+            for s, u in checks.seals_of(session, account.id)
         ],
         "signatories": [
             {"login": u.login, "name": u.display_name, "since": s.since}
-            for s, u in lifecycle.signatories_of(session, account.id)
+            for s, u in checks.signatories_of(session, account.id)
         ],
         "requests": session.scalars(
             lifecycle.visible_requests(session, current_principal(), account.id)
         ).all(),
-        "closing_problems": lifecycle.closing_problems(session, account),
+        "closing_problems": checks.closing_problems(session, account),
     }
 
 

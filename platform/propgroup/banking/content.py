@@ -10,7 +10,6 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from propgroup.banking.models import ACCOUNT_TYPES, REQUEST_KINDS, SEAL_KINDS
 from propgroup.errors import InvalidInput
 
-LOGIN = fields.String(validate=validate.Length(min=1, max=64))
 REASON = fields.String(required=True, validate=validate.Length(min=1, max=2000))
 
 

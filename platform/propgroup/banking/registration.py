@@ -16,11 +16,12 @@ from sqlalchemy.orm import Session
 from propgroup.archives.schedule import checked_by
 from propgroup.audit.service import record
 from propgroup.banking import numbers
+from propgroup.banking.checks import refuse_second_basic
 from propgroup.banking.closure import ACCOUNT_ENTITY
 from propgroup.banking.content import OpenFormSchema
-from propgroup.banking.lifecycle import refuse_second_basic, seat_people
 from propgroup.banking.models import BankAccount, BookEntry
 from propgroup.banking.service import read_account
+from propgroup.banking.settle import seat_people
 from propgroup.errors import Conflict, InvalidInput
 from propgroup.identity.authz import authorize
 from propgroup.identity.principals import Principal

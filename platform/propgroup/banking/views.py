@@ -17,7 +17,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from propgroup.approvals.forms import parse_day
-from propgroup.banking import lifecycle, registration
+from propgroup.banking import checks, lifecycle, registration
 from propgroup.banking.models import ACCOUNT_TYPES, REQUEST_KINDS, SEAL_KINDS, BankAccount
 from propgroup.banking.service import book_balance, read_account, shown_number, visible_accounts
 from propgroup.errors import DomainError
@@ -90,8 +90,8 @@ def _render_account(account_id: int, *, error: str | None = None, status: int = 
             unit=unit,
             number=shown_number(session, g.principal, account),
             balance=book_balance(session, account.id),
-            seals=lifecycle.seals_of(session, account.id),
-            signatories=lifecycle.signatories_of(session, account.id),
+            seals=checks.seals_of(session, account.id),
+            signatories=checks.signatories_of(session, account.id),
             requests=session.scalars(
                 lifecycle.visible_requests(session, g.principal, account.id)
             ).all(),
