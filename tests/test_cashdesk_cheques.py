@@ -10,6 +10,7 @@ from decimal import Decimal
 import pytest
 
 from propgroup.approvals import service as approvals
+from propgroup.banking.checks import closing_problems
 from propgroup.banking.models import BookEntry
 from propgroup.banking.service import book_balance
 from propgroup.cashdesk import cheques
@@ -270,6 +271,14 @@ def test_outstanding_cheques_are_issued_and_neither_accounted_for_nor_voided(db,
         db, person(db, CASHIER), accounted.id, amount="10.00", payee="p", paid_on=demo_today()
     )
     assert [c.id for c in cheques.outstanding_cheques(db, account.id)] == [kept.id]
+
+
+def test_r_bnk_1_an_account_with_an_outstanding_cheque_cannot_close(db, account):
+    _book(db, account)
+    cheque = _issue(db, account, amount="10.00")
+    assert any("10230001" in problem for problem in closing_problems(db, account))
+    cheques.void_cheque(db, person(db, CASHIER), cheque.id, reason="销户前作废")
+    assert closing_problems(db, account) == []
 
 
 def test_cheques_are_written_by_the_unit_s_cashier_only(db, account):

@@ -33,6 +33,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from propgroup.approvals.api import blp as approvals_api
     from propgroup.archives.api import blp as archives_api
     from propgroup.audit.web import init_refusal_audit
+    from propgroup.banking.api import blp as banking_api
     from propgroup.budgets.api import blp as budgets_api
     from propgroup.cashdesk.api import blp as cashdesk_api
     from propgroup.fundreport.api import blp as fundreport_api
@@ -64,4 +65,5 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     api.register_blueprint(archives_api)
     api.register_blueprint(cashdesk_api)
     api.register_blueprint(fundreport_api)
+    api.register_blueprint(banking_api)
     return app

@@ -41,11 +41,11 @@ def main() -> None:
 
 def _register() -> None:
     from propgroup.audit.cli import audit
-    from propgroup.identity.cli import clients
+    from propgroup.identity.cli import clients, users
     from propgroup.ops.cli import db, demo, relay, scheduler, serve, worker
     from propgroup.tenancy.cli import tenants
 
-    for command in (serve, db, demo, worker, relay, scheduler, tenants, audit, clients):
+    for command in (serve, db, demo, worker, relay, scheduler, tenants, audit, clients, users):
         main.add_command(command)
 
 

@@ -18,10 +18,15 @@ from propgroup.identity.roles import ROLES
 
 # Raised by people; the subject types by the capability whose record they approve (subjects.py).
 REQUEST_TYPES = {"expense_claim": "报销单", "advance": "借款单", "supplier_payment": "付款申请"}
-SUBJECT_TYPES = {"budget_plan": "预算申报", "destruction_list": "会计档案销毁清册"}
+SUBJECT_TYPES = {
+    "budget_plan": "预算申报",
+    "destruction_list": "会计档案销毁清册",
+    "bank_account": "银行账户申请",
+}
 ALL_REQUEST_TYPES = {**REQUEST_TYPES, **SUBJECT_TYPES}
-# Types whose amount counts items (件), not money: a destruction list's bands count its items.
-COUNTED_TYPES = frozenset({"destruction_list"})
+# Types whose amount counts items (件), not money: a destruction list's bands count its items, a
+# bank account request's amount is the one account it is about.
+COUNTED_TYPES = frozenset({"destruction_list", "bank_account"})
 REQUESTING_UNIT_KINDS = ("branch", "region", "hq")
 LEVELS = ("unit", "region", "hq")
 

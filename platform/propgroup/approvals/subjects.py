@@ -19,6 +19,7 @@ from propgroup.approvals.models import ApprovalRequest
 _OWNERS = {
     "budget_plan": "propgroup.budgets.service:plan_request_settled",
     "destruction_list": "propgroup.archives.destruction:list_request_settled",
+    "bank_account": "propgroup.banking.settle:account_request_settled",
 }
 # Told of every payment, in the payment's transaction: a paid request's vouchers are archived.
 _ON_PAID = ("propgroup.archives.filing:file_paid_request",)

@@ -85,6 +85,16 @@ def install_schedule(session: Session, specs: list[dict[str, Any]]) -> None:
     session.flush()
 
 
+def install_missing_classes(session: Session, specs: list[dict[str, Any]]) -> list[str]:
+    """Classes of the template the group's schedule has not got (one that came with a later
+    capability, as ``bank_account_file`` did); a class the group has keeps its own period.
+    Returns the codes added."""
+    have = set(session.scalars(select(RetentionRule.class_code)))
+    missing = [spec for spec in specs if spec["code"] not in have]
+    install_schedule(session, missing)
+    return [spec["code"] for spec in missing]
+
+
 def rule_for(session: Session, class_code: object, *, to_compute: bool = False) -> RetentionRule:
     """The class's rule. ``to_compute``: a due date is about to be stored from it, so the row is
     held (FOR SHARE) until commit: a schedule change waits for that date and then recomputes it,

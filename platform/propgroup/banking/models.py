@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -26,8 +27,10 @@ from sqlalchemy import (
     func,
     text,
 )
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
+from propgroup.approvals import models as _approvals_models  # noqa: F401 -- FK targets
 from propgroup.db import MONEY, TenantBase
 
 # 基本存款账户 / 一般存款账户 / 专用存款账户 / 临时存款账户 (人民币银行结算账户管理办法).
@@ -39,6 +42,12 @@ SEAL_KINDS = {
     "head_name_seal": "单位负责人名章",
     "finance_head_name_seal": "财务负责人名章",
 }
+# R-BNK-1: 开设 / 变更 / 注销 银行账户申请表; who raised it: finance, the dormancy job (R-BNK-4)
+# or a keeper's departure (R-BNK-3).
+REQUEST_KINDS = {"open": "开户", "change": "变更", "close": "销户"}
+REQUEST_ORIGINS = ("finance", "dormancy", "keeper_departure")
+REQUEST_STATUSES = ("draft", "submitted", "approved", "returned", "withdrawn")
+LIVE_REQUEST_STATUSES = ("draft", "submitted", "returned")
 
 
 def _one_of(column: str, values: object) -> str:
@@ -138,3 +147,42 @@ class BookEntry(TenantBase):
     source: Mapped[str] = mapped_column(String(32))  # opening, import, cheque, manual …
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class BankAccountRequest(TenantBase):
+    """开设/变更/注销银行账户申请表 (R-BNK-1): the bank form's content as checked JSON, approved
+    through the approvals engine as a ``bank_account`` subject request. At most one request of an
+    account is alive (draft, submitted or returned) at a time."""
+
+    __tablename__ = "bank_account_requests"
+    __table_args__ = (
+        CheckConstraint(_one_of("kind", REQUEST_KINDS), name="kind"),
+        CheckConstraint(_one_of("origin", REQUEST_ORIGINS), name="origin"),
+        CheckConstraint(_one_of("status", REQUEST_STATUSES), name="status"),
+        CheckConstraint("kind = 'open' or account_id is not null", name="names_account"),
+        Index(
+            "uq_bank_account_requests_one_live",
+            "account_id",
+            unique=True,
+            postgresql_where=text("status in ('draft', 'submitted', 'returned')"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(8))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("org_units.id"), index=True)
+    # An opening request names its account once approved (the pending account it created).
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("bank_accounts.id"), index=True)
+    form: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    origin: Mapped[str] = mapped_column(String(16), default="finance")
+    status: Mapped[str] = mapped_column(String(16), default="draft")
+    approval_request_id: Mapped[int | None] = mapped_column(
+        ForeignKey("approval_requests.id"), unique=True
+    )
+    # R-BNK-3: the seal keeper or signatory who left, whose seals and signature it replaces.
+    departed_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))  # None: the system
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    submitted_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    submitted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -7,12 +7,14 @@ import hmac
 import secrets
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from importlib import import_module
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
+from propgroup.audit.service import record
 from propgroup.errors import Conflict, InvalidInput, NotFound, Unauthorized
 from propgroup.identity.models import ApiClient, RoleAssignment, User
 from propgroup.identity.permissions import SCOPES
@@ -26,6 +28,9 @@ _hasher = PasswordHasher()  # argon2id with the library's current recommended pa
 _DUMMY_HASH = _hasher.hash("timing-equaliser")
 MIN_PASSWORD_LENGTH = 10
 TOKEN_PREFIX = "pg"  # noqa: S105 - a format marker, not a secret
+# Told, in the same transaction, when someone leaves (deactivated) or loses a role: what they
+# kept must change hands (R-BNK-3). Named as module:function so identity imports none of them.
+_ON_DEPARTURE = ("propgroup.banking.keepers:person_left",)
 
 
 def hash_password(password: str) -> str:
@@ -136,6 +141,50 @@ def assign_role(session: Session, user: User, role: str, unit: OrgUnit) -> RoleA
     session.add(assignment)
     session.flush()
     return assignment
+
+
+def _departed(session: Session, user: User) -> None:
+    for reference in _ON_DEPARTURE:
+        module, function = reference.split(":")
+        getattr(import_module(module), function)(session, user)
+
+
+def deactivate_user(session: Session, principal: Principal, user: User) -> User:
+    """Someone leaves the group: they sign in no more, their sessions end, and what they kept
+    is due for handover."""
+    if not user.active:
+        raise Conflict(f"{user.login} is not active", code="inactive_account")
+    user.active = False
+    end_sessions(session, user)
+    record(session, principal, "identity.user_deactivated", "user", user.id)
+    _departed(session, user)
+    return user
+
+
+def remove_role(
+    session: Session, principal: Principal, user: User, role: str, unit: OrgUnit
+) -> None:
+    """``user`` no longer holds ``role`` at ``unit`` (moved, or left that post)."""
+    assignment = session.scalar(
+        select(RoleAssignment).where(
+            RoleAssignment.user_id == user.id,
+            RoleAssignment.role == role,
+            RoleAssignment.unit_id == unit.id,
+        )
+    )
+    if assignment is None:
+        raise NotFound(f"{user.login} is not {role} at {unit.code}", code="no_such_role")
+    session.delete(assignment)
+    session.flush()
+    record(
+        session,
+        principal,
+        "identity.role_removed",
+        "user",
+        user.id,
+        before={"role": role, "unit": unit.code},
+    )
+    _departed(session, user)
 
 
 def _sha256(secret: str) -> str:

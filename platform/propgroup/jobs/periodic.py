@@ -39,6 +39,8 @@ def periodic_job_definitions() -> list[PeriodicJob]:
         # Hourly over those two UTC days, each group takes its week soon after its own midnight;
         # the job takes a week once, so the other runs change nothing.
         PeriodicJob("fundreport-take-week", "fundreport.take_week", cron="30 * * * 0,1"),
+        # 02:30 Shanghai daily: dormant bank accounts get a closing request proposed (R-BNK-4).
+        PeriodicJob("banking-dormancy", "banking.flag_dormant", cron="30 18 * * *"),
     ]
 
 

@@ -29,6 +29,7 @@ JOB_MODULES: tuple[str, ...] = (
     "propgroup.archives.jobs",
     "propgroup.cashdesk.jobs",
     "propgroup.fundreport.jobs",
+    "propgroup.banking.jobs",
 )
 
 

@@ -106,6 +106,7 @@ def _nest_capability_pages() -> None:
     """
     from propgroup.approvals.views import bp as approvals_bp
     from propgroup.archives.views import bp as archives_bp
+    from propgroup.banking.views import bp as banking_bp
     from propgroup.budgets.views import bp as budgets_bp
     from propgroup.cashdesk.views import bp as cashdesk_bp
     from propgroup.fundreport.views import bp as fundreport_bp
@@ -113,6 +114,7 @@ def _nest_capability_pages() -> None:
 
     bp.register_blueprint(approvals_bp)
     bp.register_blueprint(archives_bp)
+    bp.register_blueprint(banking_bp)
     bp.register_blueprint(budgets_bp)
     bp.register_blueprint(cashdesk_bp)
     bp.register_blueprint(fundreport_bp)

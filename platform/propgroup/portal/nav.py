@@ -29,6 +29,7 @@ BUDGETS = NavItem("portal.budgets.index", _l("Budgets"))
 ARCHIVES = NavItem("portal.archives.index", _l("Archives"))
 CASHDESK = NavItem("portal.cashdesk.index", _l("Cash desk"))
 FUNDS = NavItem("portal.fundreport.index", _l("Fund report"))
+BANKING = NavItem("portal.banking.index", _l("Bank accounts"))
 ADMINISTRATION = NavItem("portal.identity.admin_users", _l("Administration"))
 
 
@@ -61,8 +62,7 @@ def nav_items(session: Session, principal: Principal, user: User) -> list[NavIte
     if "archives:read" in actions:
         items.append(ARCHIVES)
     if "banking:read" in actions:
-        items.append(CASHDESK)
-        items.append(FUNDS)
+        items.extend((BANKING, CASHDESK, FUNDS))
     if may_administer(session, principal):
         items.append(ADMINISTRATION)
     return items

@@ -11,6 +11,7 @@ from sqlalchemy import (
     DateTime,
     ForeignKey,
     Identity,
+    SmallInteger,
     String,
     Text,
     func,
@@ -68,6 +69,7 @@ class TenantSettings(TenantBase):
         CheckConstraint(
             "archive_lock_mode in ('governance', 'compliance')", name="archive_lock_mode"
         ),
+        CheckConstraint("dormancy_months between 1 and 120", name="dormancy_months"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False, default=1)
@@ -78,3 +80,5 @@ class TenantSettings(TenantBase):
     archive_lock_mode: Mapped[str] = mapped_column(
         String(16), default="governance", server_default="governance"
     )
+    # R-BNK-4: an open account without a bank journal entry for this many months is dormant.
+    dormancy_months: Mapped[int] = mapped_column(SmallInteger, default=12, server_default="12")

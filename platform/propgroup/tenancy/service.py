@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from propgroup.approvals import service as approvals
 from propgroup.approvals.policy import stored_form
-from propgroup.archives.schedule import install_schedule
+from propgroup.archives.schedule import install_missing_classes, install_schedule
 from propgroup.audit.service import write_pending
 from propgroup.budgets.categories import install_chart, install_missing_chart
 from propgroup.db import bind_tenant, tenant_session
@@ -179,11 +179,14 @@ def complete_tenant(connection: Connection, schema: str, reference: str) -> list
 
 def complete_group_data(session: Session, template: dict[str, Any]) -> list[str]:
     """Template data a group provisioned before a capability existed has not got: the chart
-    of budget categories when it has none, approval rules for request types its policy never
-    had. Adds nothing the second time, nor over what the group has set up itself."""
+    of budget categories when it has none, retention classes its schedule lacks, approval rules
+    for request types its policy never had. Adds nothing the second time, nor over what the
+    group has set up itself."""
     added = []
     if install_missing_chart(session, template["budgets"]["categories"]):
         added.append("the chart of budget categories")
+    classes = install_missing_classes(session, template["archives"]["retention"])
+    added += [f"the {code} retention class" for code in classes]
     if template.get("approvals"):
         types = approvals.adopt_request_types(session, template["approvals"])
         added += [f"the {request_type} approval rules" for request_type in types]

@@ -1,6 +1,6 @@
 """A tenant's settings, kept in its own schema (``tenant_settings``): its timezone, in which every
-local date of the group is counted (delegation days, SLA due times, R-CASH-3), and the Object Lock
-mode of its archived blobs."""
+local date of the group is counted (delegation days, SLA due times, R-CASH-3), the Object Lock
+mode of its archived blobs, and when a bank account counts as dormant (R-BNK-4)."""
 
 from __future__ import annotations
 
@@ -49,6 +49,11 @@ def store_settings(session: Session, *, timezone: str, archive_lock_mode: str) -
 
 def archive_lock_mode(session: Session) -> str:
     return session.scalar(select(TenantSettings.archive_lock_mode)) or "governance"
+
+
+def dormancy_months(session: Session) -> int:
+    """R-BNK-4: months without a bank journal entry after which an open account is dormant."""
+    return session.scalar(select(TenantSettings.dormancy_months)) or 12
 
 
 # Local dates are read on hot paths (the inbox, every decision, list filters), and the zone is

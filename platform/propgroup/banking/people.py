@@ -1,0 +1,91 @@
+"""Who may keep an account's reserved seals and sign for it (R-BNK-2, R-BNK-3): active people
+working at the account's unit; the three seals kept by three different people."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from sqlalchemy import literal, or_, select
+from sqlalchemy.orm import Session
+
+from propgroup.banking.models import SEAL_KINDS
+from propgroup.errors import InvalidInput
+from propgroup.identity.models import RoleAssignment, User
+from propgroup.org.models import OrgUnit
+
+# A partner client's role only lets an API client act; it makes nobody staff of the unit.
+_NOT_STAFF = ("partner_client",)
+
+
+def works_at(session: Session, user_id: int, unit: OrgUnit) -> bool:
+    """Active, with a role that reaches the unit (held there or above) or held inside it (one
+    of its departments)."""
+    return (
+        session.scalar(
+            select(RoleAssignment.id)
+            .join(OrgUnit, OrgUnit.id == RoleAssignment.unit_id)
+            .join(User, User.id == RoleAssignment.user_id)
+            .where(
+                RoleAssignment.user_id == user_id,
+                RoleAssignment.role.not_in(_NOT_STAFF),
+                User.active,
+                or_(
+                    literal(unit.path).startswith(OrgUnit.path),
+                    OrgUnit.path.startswith(unit.path, autoescape=True),
+                ),
+            )
+            .limit(1)
+        )
+        is not None
+    )
+
+
+def _users_by_login(session: Session, logins: Iterable[str]) -> dict[str, User]:
+    return {
+        user.login: user for user in session.scalars(select(User).where(User.login.in_(logins)))
+    }
+
+
+def _staff(
+    session: Session, unit: OrgUnit, login: str, users: Mapping[str, User], where: str
+) -> tuple[User | None, dict[str, list[str]]]:
+    user = users.get(login)
+    if user is None or not user.active:
+        return None, {where: [f"no active user {login!r}"]}
+    if not works_at(session, user.id, unit):
+        return None, {where: [f"{login} holds no role at {unit.code}"]}
+    return user, {}
+
+
+def checked_people(
+    session: Session, unit: OrgUnit, seals: Mapping[str, str], signatories: Iterable[str]
+) -> tuple[dict[str, User], list[User]]:
+    """Seal kind → keeper and the signatories, by login, for an account of ``unit``; every
+    problem named at once. ``seals`` holds all three kinds: the account's seals after a change."""
+    logins = [*seals.values(), *signatories]
+    users = _users_by_login(session, logins)
+    problems: dict[str, list[str]] = {}
+    keepers: dict[str, User] = {}
+    for kind in SEAL_KINDS:
+        user, problem = _staff(session, unit, seals[kind], users, f"seals.{kind}")
+        problems |= problem
+        if user is not None:
+            keepers[kind] = user
+    if len(set(seals.values())) < len(SEAL_KINDS):
+        problems.setdefault("seals", []).append(
+            "the finance seal and the two name seals are kept by three different people "
+            "(R-BNK-2): nobody keeps two seals"
+        )
+    signers = []
+    for index, login in enumerate(signatories):
+        user, problem = _staff(session, unit, login, users, f"signatories.{index}")
+        problems |= problem
+        if user is not None:
+            signers.append(user)
+    if problems:
+        raise InvalidInput(
+            "the account's seal keepers or signatories were refused",
+            code="bad_keepers",
+            errors=problems,
+        )
+    return keepers, signers
