@@ -245,7 +245,8 @@ def upgrade() -> None:
             "cheque_type in ('cash', 'transfer')", name=op.f("ck_cheque_books_cheque_type")
         ),
         sa.CheckConstraint(
-            "first_number ~ '^[0-9]+$' and length(first_number) = length(last_number) and first_number <= last_number",
+            "first_number ~ '^[0-9]+$' and last_number ~ '^[0-9]+$' "
+            "and length(first_number) = length(last_number) and first_number <= last_number",
             name=op.f("ck_cheque_books_number_range"),
         ),
         sa.ForeignKeyConstraint(

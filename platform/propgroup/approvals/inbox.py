@@ -189,7 +189,10 @@ def current_step(session: Session, request: ApprovalRequest) -> RequestStep | No
 
 
 def payment_of(session: Session, request: ApprovalRequest) -> Payment | None:
-    return session.scalar(select(Payment).where(Payment.request_id == request.id))
+    """The payment that stands (one undone with its cheque is history)."""
+    return session.scalar(
+        select(Payment).where(Payment.request_id == request.id, Payment.reversed_at.is_(None))
+    )
 
 
 def payer_of(session: Session, request: ApprovalRequest) -> tuple[str, OrgUnit] | None:

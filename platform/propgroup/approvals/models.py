@@ -19,6 +19,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     func,
+    text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
@@ -139,14 +140,30 @@ class Delegation(TenantBase):
 
 
 class Payment(TenantBase):
-    """The cashier's payment (出纳付款); one per request, enforced by the database (R-APR-6)."""
+    """The cashier's payment (出纳付款); one standing payment per request, enforced by the
+    database (R-APR-6). A payment undone (its cheque voided) stays, marked reversed, and the
+    request may be paid again."""
 
     __tablename__ = "approval_payments"
+    __table_args__ = (
+        Index(
+            "uq_approval_payments_one_standing",
+            "request_id",
+            unique=True,
+            postgresql_where=text("reversed_at is null"),
+        ),
+        CheckConstraint(
+            "(reversed_at is null) = (reversed_by is null)", name="reversed_by_someone"
+        ),
+    )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
-    request_id: Mapped[int] = mapped_column(ForeignKey("approval_requests.id"), unique=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("approval_requests.id"), index=True)
     method: Mapped[str] = mapped_column(String(16))
     reference: Mapped[str | None] = mapped_column(String(60))
     amount: Mapped[Decimal] = mapped_column(MONEY)
     paid_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
     paid_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    reversed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    reversed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    reversal_reason: Mapped[str | None] = mapped_column(String(500))

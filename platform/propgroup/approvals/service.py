@@ -729,20 +729,7 @@ def pay(
             code="bad_state",
             errors=_state(request),
         )
-    version = session.get(PolicyVersion, request.policy_version_id)
-    unit = unit_at(session, org.get_unit(session, request.unit_id), version.document["payer"])
-    if not holds_role(session, principal.id, version.document["payer"]["role"], unit):
-        raise Forbidden(
-            f"{principal.name} is not the paying {version.document['payer']['role']} "
-            f"at {unit.code}",
-            code="not_payer",
-        )
-    if principal.id == request.requester_id:
-        raise Forbidden("nobody pays their own request", code="self_payment")
-    if any(principal.id in (s.decided_by, s.acting_for) for s in steps_of(session, request)):
-        raise Forbidden(
-            "who reviewed a request does not also pay it (R-ORG-3)", code="segregation_of_duties"
-        )
+    _check_payer(session, principal, request)
     payment = Payment(
         request_id=request.id,
         method=method,
@@ -761,6 +748,70 @@ def pay(
         "approval_request",
         request.id,
         after={"method": method, "reference": reference, "amount": request.total_amount},
+    )
+    return payment
+
+
+def _check_payer(session: Session, principal: Principal, request: ApprovalRequest) -> None:
+    """The paying role of the request's policy at its unit; never the requester, never one
+    who reviewed it (R-ORG-3)."""
+    payer = session.get(PolicyVersion, request.policy_version_id).document["payer"]
+    unit = unit_at(session, org.get_unit(session, request.unit_id), payer)
+    if not holds_role(session, principal.id, payer["role"], unit):
+        raise Forbidden(
+            f"{principal.name} is not the paying {payer['role']} at {unit.code}",
+            code="not_payer",
+        )
+    if principal.id == request.requester_id:
+        raise Forbidden("nobody pays their own request", code="self_payment")
+    if any(principal.id in (s.decided_by, s.acting_for) for s in steps_of(session, request)):
+        raise Forbidden(
+            "who reviewed a request does not also pay it (R-ORG-3)", code="segregation_of_duties"
+        )
+
+
+def standing_payment(session: Session, request_id: int) -> Payment | None:
+    """The request's payment that stands (not reversed), if any."""
+    return session.scalar(
+        select(Payment).where(Payment.request_id == request_id, Payment.reversed_at.is_(None))
+    )
+
+
+def reverse_payment(
+    session: Session, principal: Principal, request_id: int, *, reason: str
+) -> Payment:
+    """Undo a payment that never left (its cheque voided): the payment stays, marked reversed,
+    and the request is approved again, to be paid once more. Budget actuals count standing
+    payments only, so they drop it too. An advance already reported by an expense claim is not
+    undone: the claim settles money that was paid."""
+    _may_act(principal)
+    request = _locked(session, request_id)
+    payment = standing_payment(session, request.id)
+    if request.status != "paid" or payment is None:
+        raise Conflict(
+            f"request {request.id} is {request.status}: there is no payment to reverse",
+            code="not_paid",
+            errors=_state(request),
+        )
+    claim = session.scalar(deadlines.claims_naming(request.id).limit(1))
+    if claim is not None:
+        raise Conflict(
+            f"advance {request.id} is reported by request {claim}: its payment stands",
+            code="already_settled",
+            errors={"request_id": claim},
+        )
+    _check_payer(session, principal, request)
+    payment.reversed_at, payment.reversed_by, payment.reversal_reason = now(), principal.id, reason
+    request.status = "approved"
+    session.flush()
+    record(
+        session,
+        principal,
+        "approvals.payment_reversed",
+        "approval_request",
+        request.id,
+        before={"status": "paid", "method": payment.method, "reference": payment.reference},
+        after={"status": request.status, "reason": reason, "amount": payment.amount},
     )
     return payment
 

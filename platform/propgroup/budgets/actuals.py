@@ -102,6 +102,7 @@ def paid(year: int, months: tuple[int, int] = (1, 12)) -> Select:
         .add_columns(month.label("month"))
         .join(Payment, Payment.request_id == ApprovalRequest.id)
         .where(
+            Payment.reversed_at.is_(None),  # a payment undone (cheque voided) was never spent
             ApprovalRequest.request_type != ADVANCE,
             func.extract("year", paid_on) == year,
             month.between(*months),

@@ -105,7 +105,7 @@ def record_entry(
             errors={"entry_date": ["not in the future"]},
         )
     unit = unit_for(session, principal, unit_id, "banking:cash")
-    _lock_box(session, unit)
+    lock_box(session, unit)
     if value < 0 and cash_balance(session, unit.id) + value < 0:
         raise Conflict(
             f"the cash box holds {cash_balance(session, unit.id)}: it cannot pay {-value}",
@@ -123,7 +123,7 @@ def record_entry(
     )
 
 
-def _lock_box(session: Session, unit: OrgUnit) -> None:
+def lock_box(session: Session, unit: OrgUnit) -> None:
     """One writer per cash box at a time: balances and alerts are read after writing."""
     session.scalar(select(OrgUnit.id).where(OrgUnit.id == unit.id).with_for_update())
 
@@ -196,6 +196,8 @@ def _denomination(value: object) -> Decimal | None:
         found = Decimal(str(value).strip())
     except ArithmeticError:
         return None
+    if not found.is_finite():  # NaN, sNaN, Infinity: comparing a signalling NaN raises
+        return None
     return next((d for d in DENOMINATIONS if d == found), None)
 
 
@@ -251,7 +253,7 @@ def submit_count(
     """The cashier's count sheet: counted total against the cash book that day; a difference
     carries its explanation (帐实不符应查明原因)."""
     signed_by_person(principal)
-    if kind not in COUNT_KINDS:
+    if not isinstance(kind, str) or kind not in COUNT_KINDS:
         raise InvalidInput(
             "a count is week_end or month_end", code="bad_kind", errors={"kind": list(COUNT_KINDS)}
         )
@@ -263,7 +265,7 @@ def submit_count(
             errors={"counted_on": ["not in the future"]},
         )
     unit = unit_for(session, principal, unit_id, "banking:cash")
-    _lock_box(session, unit)
+    lock_box(session, unit)
     total = sum((d * q for d, q in counted.items()), Decimal("0.00"))
     book = cash_balance(session, unit.id, counted_on)
     why = (

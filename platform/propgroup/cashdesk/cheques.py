@@ -8,28 +8,31 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, and_, func, select
 from sqlalchemy.orm import Session
 
-from propgroup.approvals.models import ApprovalRequest
+from propgroup.approvals import service as approvals
+from propgroup.approvals.models import ApprovalRequest, Payment
 from propgroup.approvals.policy import SUBJECT_TYPES
 from propgroup.approvals.service import now, today
 from propgroup.audit.service import record
 from propgroup.banking.models import BankAccount, BookEntry
 from propgroup.banking.service import read_account
-from propgroup.cashdesk.common import person_named, signed_by_person, text_of
+from propgroup.cashdesk import cash
+from propgroup.cashdesk.common import optional_text, person_named, signed_by_person, text_of
 from propgroup.cashdesk.models import CHEQUE_TYPES, BlankChequeApproval, Cheque, ChequeBook
 from propgroup.db import get_by_id
 from propgroup.errors import Conflict, Forbidden, InvalidInput, NotFound
-from propgroup.identity.authz import visible_units
+from propgroup.identity.authz import can, visible_units
 from propgroup.identity.models import User
 from propgroup.identity.principals import Principal
+from propgroup.identity.service import user_principal
 from propgroup.money import to_money
 from propgroup.org.models import OrgUnit
 
 DAYS_TO_ACCOUNT = 5  # R-CHQ-2: 逾期(超过五天)未报的支票 … 有权停发支票
-PAYABLE_STATUSES = ("approved", "paid")
 MAX_NUMBER_DIGITS = 20
+FINANCE_ACTIONS = ("banking:cash", "banking:write")  # who may draw cash with a cash cheque
 
 
 def _open_account(session: Session, principal: Principal, account_id: int) -> BankAccount:
@@ -74,12 +77,7 @@ def register_book(
 ) -> ChequeBook:
     """Enter a cheque book in the register (支票登记簿): the caller is who registered it."""
     signed_by_person(principal)
-    if cheque_type not in CHEQUE_TYPES:
-        raise InvalidInput(
-            "a cheque is a cash cheque (cash) or a transfer cheque (transfer)",
-            code="bad_cheque_type",
-            errors={"cheque_type": list(CHEQUE_TYPES)},
-        )
+    _check_type(cheque_type)
     first, last = _number_range(first_number, last_number)
     bank_name = text_of(bank, "bank", max_length=100)
     if received_on > today(session):
@@ -121,6 +119,15 @@ def register_book(
         session, principal, "cashdesk.book_registered", "cheque_book", book.id, after=_book(book)
     )
     return book
+
+
+def _check_type(cheque_type: object) -> None:
+    if not isinstance(cheque_type, str) or cheque_type not in CHEQUE_TYPES:
+        raise InvalidInput(
+            "a cheque is a cash cheque (cash) or a transfer cheque (transfer)",
+            code="bad_cheque_type",
+            errors={"cheque_type": list(CHEQUE_TYPES)},
+        )
 
 
 def _book(book: ChequeBook) -> dict[str, Any]:
@@ -173,19 +180,18 @@ def _next_number(
 # --- issuing (R-CHQ-2, R-CHQ-3) ------------------------------------------------------------
 
 
-def overdue_on(cheque: Cheque) -> date:
-    """The first day the cheque is overdue if still not accounted for."""
-    return cheque.issued_on + timedelta(days=DAYS_TO_ACCOUNT + 1)
+def _overdue(session: Session):
+    """SQL: issued more than 5 days ago and still neither accounted for nor voided (R-CHQ-2)."""
+    return and_(
+        Cheque.state == "issued",
+        Cheque.issued_on < today(session) - timedelta(days=DAYS_TO_ACCOUNT),
+    )
 
 
 def _refuse_overdue_holder(session: Session, holder_id: int, login: str) -> None:
     overdue = session.scalar(
         select(Cheque)
-        .where(
-            Cheque.holder_id == holder_id,
-            Cheque.state == "issued",
-            Cheque.issued_on < today(session) - timedelta(days=DAYS_TO_ACCOUNT),
-        )
+        .where(Cheque.holder_id == holder_id, _overdue(session))
         .order_by(Cheque.issued_on)
         .limit(1)
     )
@@ -211,22 +217,35 @@ def _payable_request(session: Session, account: BankAccount, request_id: object)
             code="unknown_request",
             errors={"request_id": ["a request of the account's unit"]},
         )
-    if request.request_type in SUBJECT_TYPES or request.status not in PAYABLE_STATUSES:
+    if remaining_of(session, request) <= 0:
+        raise Conflict(
+            f"request {request.id} is paid already (by cheque or otherwise): nothing is left "
+            "to write a cheque for",
+            code="request_fully_paid",
+        )
+    if request.request_type in SUBJECT_TYPES or request.status != "approved":
         raise Conflict(
             f"request {request.id} is {request.status}: a cheque pays an approved request",
             code="request_not_approved",
+        )
+    if request.currency != account.currency:
+        raise Conflict(
+            f"request {request.id} is in {request.currency}, the account in {account.currency}",
+            code="currency_mismatch",
+            errors={"request_id": [f"a request in {account.currency}"]},
         )
     return request
 
 
 def remaining_of(session: Session, request: ApprovalRequest) -> Decimal:
-    """What is left of the request for cheques: its total less the cheques not voided."""
-    written = session.scalar(
-        select(func.coalesce(func.sum(Cheque.amount), 0)).where(
-            Cheque.request_id == request.id, Cheque.state != "voided"
+    """What is left to pay of the request: its total less its standing payment (by cash, by
+    transfer or by a cheque not voided; one per request, R-APR-6)."""
+    paid = session.scalar(
+        select(func.coalesce(func.sum(Payment.amount), 0)).where(
+            Payment.request_id == request.id, Payment.reversed_at.is_(None)
         )
     )
-    return request.total_amount - Decimal(written)
+    return request.total_amount - Decimal(paid)
 
 
 def issue_cheque(
@@ -243,14 +262,10 @@ def issue_cheque(
     payee: object = None,
 ) -> Cheque:
     """Write the next cheque of the account's books of this type, to a holder: against an
-    approved request (amount at most what is left of it) or an approved blank-cheque limit."""
+    approved request, as its payment (approvals.pay: its payer, never its requester or a
+    reviewer), or under an approved blank-cheque limit."""
     signed_by_person(principal)
-    if cheque_type not in CHEQUE_TYPES:
-        raise InvalidInput(
-            "unknown cheque type",
-            code="bad_cheque_type",
-            errors={"cheque_type": list(CHEQUE_TYPES)},
-        )
+    _check_type(cheque_type)
     if (request_id is None) == (blank_approval_id is None):
         raise InvalidInput(
             "a cheque pays an approved request (request_id) or is a blank cheque with an "
@@ -265,8 +280,14 @@ def issue_cheque(
     else:
         fields = _blank_fields(session, account, blank_approval_id)
     holder_user = fields.pop("holder")
+    _check_holder(session, principal, account, cheque_type, holder_user)
     _refuse_overdue_holder(session, holder_user.id, holder_user.login)
     book, number = _next_number(session, account, cheque_type)
+    if request_id is not None:
+        payment = approvals.pay(
+            session, principal, fields["request_id"], method="cheque", reference=number
+        )
+        fields["payment_id"] = payment.id
     cheque = Cheque(
         book_id=book.id,
         account_id=account.id,
@@ -292,24 +313,55 @@ def _request_fields(
     amount: object,
     payee: object,
 ) -> dict[str, Any]:
+    """A request cheque is the request's one payment: its whole amount, to its payee (the
+    one on the invoice, §10.1.3.8), taken by whoever asked for the money."""
     request = _payable_request(session, account, request_id)
-    left = remaining_of(session, request)
-    value = left if amount is None else to_money(amount, "amount")
-    if value > left:
+    if amount is not None and to_money(amount, "amount") != request.total_amount:
         raise InvalidInput(
-            f"the amount is more than the {left} left of request {request.id}",
-            code="over_request",
-            errors={"amount": [f"at most {left}"]},
+            f"a cheque pays request {request.id} whole: {request.total_amount}",
+            code="amount_is_the_request",
+            errors={"amount": [str(request.total_amount)]},
+        )
+    if payee is not None and optional_text(payee, "payee", max_length=200) != request.payee:
+        raise InvalidInput(
+            f"the payee is the request's: {request.payee}",
+            code="payee_mismatch",
+            errors={"payee": [request.payee]},
+        )
+    requester = session.get(User, request.requester_id)
+    if holder is not None and person_named(session, holder, "holder").id != requester.id:
+        raise InvalidInput(
+            f"the cheque of request {request.id} is taken by its requester {requester.login}",
+            code="holder_not_requester",
+            errors={"holder": [requester.login]},
         )
     return {
         "request_id": request.id,
-        "amount": value,
-        "payee": text_of(request.payee if payee is None else payee, "payee", max_length=200),
-        # Whoever asked for the money takes the cheque unless another holder is named.
-        "holder": session.get(User, request.requester_id)
-        if holder is None
-        else person_named(session, holder, "holder"),
+        "amount": request.total_amount,
+        "payee": request.payee,
+        "holder": requester,
     }
+
+
+def _check_holder(
+    session: Session, principal: Principal, account: BankAccount, cheque_type: str, holder: User
+) -> None:
+    """The cashier does not hand a cheque to themselves; a cash cheque goes to finance staff
+    only (§10.1.3.9: 现金支票不得交给非财务人员提取现金)."""
+    if holder.id == principal.id:
+        raise Forbidden(
+            "who writes a cheque does not take it (segregation of duties)", code="holder_is_issuer"
+        )
+    if cheque_type == "cash":
+        unit = session.get(OrgUnit, account.unit_id)
+        taker = user_principal(holder)
+        if not any(can(session, taker, action, unit) for action in FINANCE_ACTIONS):
+            raise Conflict(
+                f"a cash cheque is drawn by finance staff of {unit.code} only; {holder.login} "
+                "is not",
+                code="holder_not_finance",
+                errors={"holder": ["banking:cash or banking:write at the unit"]},
+            )
 
 
 def _approval(session: Session, approval_id: object, *, lock: bool = False) -> BlankChequeApproval:
@@ -365,6 +417,11 @@ def ask_blank_cheque(
     use = text_of(purpose, "purpose")
     holder_user = person_named(session, holder, "holder")
     account = _open_account(session, principal, account_id)
+    if holder_user.id == principal.id:
+        raise Forbidden(
+            "who asks for a blank cheque does not take it (segregation of duties)",
+            code="holder_is_issuer",
+        )
     approval = BlankChequeApproval(
         account_id=account.id,
         holder_id=holder_user.id,
@@ -435,24 +492,20 @@ def account_for(
     principal: Principal,
     cheque_id: int,
     *,
-    amount: object,
-    payee: object,
     paid_on: date,
+    amount: object = None,
+    payee: object = None,
 ) -> Cheque:
-    """The holder brings back the stub and receipt (报账): the amount actually paid, at most
-    the cheque's amount or limit, goes out of the account's bank journal."""
+    """The holder brings back the stub and receipt (报账): the amount paid goes out of the
+    account's bank journal; a cash cheque's cash goes into the unit's cash book. A request
+    cheque was written for its amount and payee, which stay; a blank cheque takes both here,
+    the amount within its limit."""
     signed_by_person(principal)
-    value = to_money(amount, "amount")
-    payee_name = text_of(payee, "payee", max_length=200)
     cheque = _issued_cheque(session, principal, cheque_id)
-    ceiling = cheque.limit_amount if cheque.blank_approval_id else cheque.amount
-    if value > ceiling:
-        kind = "limit" if cheque.blank_approval_id else "amount"
-        raise InvalidInput(
-            f"{value} is over the cheque's {kind} of {ceiling}",
-            code="over_limit",
-            errors={"amount": [f"at most {ceiling}"]},
-        )
+    if cheque.blank_approval_id is not None:
+        value, payee_name = _blank_payment(cheque, amount, payee)
+    else:
+        value, payee_name = _written_payment(cheque, amount, payee)
     if not cheque.issued_on <= paid_on <= today(session):
         raise InvalidInput(
             "the payment date is between the issue date and today",
@@ -475,6 +528,8 @@ def account_for(
     cheque.state, cheque.amount, cheque.payee = "accounted", value, payee_name
     cheque.accounted_on, cheque.accounted_by, cheque.book_entry_id = paid_on, principal.id, entry.id
     session.flush()
+    if session.get(ChequeBook, cheque.book_id).cheque_type == "cash":
+        _into_cash_box(session, principal, cheque, paid_on)
     record(
         session,
         principal,
@@ -487,6 +542,50 @@ def account_for(
     return cheque
 
 
+def _blank_payment(cheque: Cheque, amount: object, payee: object) -> tuple[Decimal, str]:
+    value = to_money(amount, "amount")
+    if value > cheque.limit_amount:
+        raise InvalidInput(
+            f"{value} is over the cheque's limit of {cheque.limit_amount}",
+            code="over_limit",
+            errors={"amount": [f"at most {cheque.limit_amount}"]},
+        )
+    return value, text_of(payee, "payee", max_length=200)
+
+
+def _written_payment(cheque: Cheque, amount: object, payee: object) -> tuple[Decimal, str]:
+    if amount is not None and to_money(amount, "amount") != cheque.amount:
+        raise InvalidInput(
+            f"cheque {cheque.number} was written for {cheque.amount}: only a blank cheque "
+            "takes its amount when accounted for",
+            code="amount_is_the_cheque",
+            errors={"amount": [str(cheque.amount)]},
+        )
+    if payee is not None and optional_text(payee, "payee", max_length=200) != cheque.payee:
+        raise InvalidInput(
+            f"cheque {cheque.number} was written to {cheque.payee}",
+            code="payee_mismatch",
+            errors={"payee": [cheque.payee]},
+        )
+    return cheque.amount, cheque.payee
+
+
+def _into_cash_box(session: Session, principal: Principal, cheque: Cheque, day: date) -> None:
+    """A cash cheque draws cash from the bank into the unit's cash box (提现)."""
+    unit = session.get(OrgUnit, session.get(BankAccount, cheque.account_id).unit_id)
+    cash.lock_box(session, unit)
+    cash.add_entry(
+        session,
+        principal,
+        unit,
+        amount=cheque.amount,
+        description=f"现金支票提现 {cheque.purpose}"[:500],
+        reference=cheque.number,
+        source="cheque",
+        entry_date=day,
+    )
+
+
 def void_cheque(
     session: Session, principal: Principal, cheque_id: int, *, reason: object
 ) -> Cheque:
@@ -494,6 +593,8 @@ def void_cheque(
     signed_by_person(principal)
     why = text_of(reason, "reason")
     cheque = _issued_cheque(session, principal, cheque_id)
+    if cheque.payment_id is not None:  # the request was never paid: it waits for payment again
+        approvals.reverse_payment(session, principal, cheque.request_id, reason=why)
     cheque.state, cheque.void_reason = "voided", why
     cheque.voided_on, cheque.voided_by = today(session), principal.id
     session.flush()
@@ -529,7 +630,7 @@ def outstanding_cheques(session: Session, account_id: int) -> list[Cheque]:
 
 
 def is_overdue(session: Session, cheque: Cheque) -> bool:
-    return cheque.state == "issued" and today(session) >= overdue_on(cheque)
+    return cheque.state == "issued" and (today(session) - cheque.issued_on).days > DAYS_TO_ACCOUNT
 
 
 def visible_cheques(
@@ -551,10 +652,7 @@ def visible_cheques(
     if state is not None:
         query = query.where(Cheque.state == state)
     if overdue:
-        query = query.where(
-            Cheque.state == "issued",
-            Cheque.issued_on < today(session) - timedelta(days=DAYS_TO_ACCOUNT),
-        )
+        query = query.where(_overdue(session))
     return query.order_by(Cheque.account_id, Cheque.number.desc())
 
 

@@ -62,6 +62,13 @@ def text_of(value: object, field: str, *, max_length: int = 500) -> str:
     return text
 
 
+def optional_text(value: object, field: str, *, max_length: int = 500) -> str | None:
+    """An optional line of text, stripped (None when empty); too long is refused, never cut."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    return text_of(value, field, max_length=max_length)
+
+
 @dataclass(frozen=True)
 class Policy:
     cash_limit: Decimal

@@ -57,7 +57,8 @@ class ChequeBook(TenantBase):
     __table_args__ = (
         CheckConstraint("cheque_type in ('cash', 'transfer')", name="cheque_type"),
         CheckConstraint(
-            "first_number ~ '^[0-9]+$' and length(first_number) = length(last_number) "
+            "first_number ~ '^[0-9]+$' and last_number ~ '^[0-9]+$' "
+            "and length(first_number) = length(last_number) "
             "and first_number <= last_number",
             name="number_range",
         ),
@@ -110,6 +111,7 @@ class Cheque(TenantBase):
         CheckConstraint(
             "(request_id is null) <> (blank_approval_id is null)", name="request_or_blank"
         ),
+        CheckConstraint("(request_id is null) = (payment_id is null)", name="request_paid"),
         CheckConstraint("amount is null or amount > 0", name="amount_positive"),
         CheckConstraint("limit_amount is null or limit_amount > 0", name="limit_positive"),
         CheckConstraint("(state = 'accounted') = (accounted_on is not null)", name="accounted"),
@@ -130,6 +132,8 @@ class Cheque(TenantBase):
     state: Mapped[str] = mapped_column(String(16), default="issued")
     holder_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     request_id: Mapped[int | None] = mapped_column(ForeignKey("approval_requests.id"), index=True)
+    # The request's payment this cheque is (approvals.pay, method cheque); reversed if voided.
+    payment_id: Mapped[int | None] = mapped_column(ForeignKey("approval_payments.id"), unique=True)
     blank_approval_id: Mapped[int | None] = mapped_column(ForeignKey("blank_cheque_approvals.id"))
     limit_amount: Mapped[Decimal | None] = mapped_column(MONEY)  # blank cheques: 限额
     amount: Mapped[Decimal | None] = mapped_column(MONEY)  # known at issue or when accounted
@@ -247,6 +251,8 @@ class PettyCashAdvance(TenantBase):
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
     unit_id: Mapped[int] = mapped_column(ForeignKey("org_units.id"), index=True)
     holder_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    # The approved advance request (借款单) it pays: GM then finance manager approved it.
+    request_id: Mapped[int | None] = mapped_column(ForeignKey("approval_requests.id"), unique=True)
     amount: Mapped[Decimal] = mapped_column(MONEY)
     purpose: Mapped[str] = mapped_column(String(500))
     advanced_on: Mapped[date] = mapped_column(Date)

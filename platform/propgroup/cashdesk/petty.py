@@ -53,7 +53,7 @@ def advance(
     use = text_of(purpose, "purpose")
     person = person_named(session, holder, "holder")
     unit = unit_for(session, principal, unit_id, "banking:cash")
-    cash._lock_box(session, unit)
+    cash.lock_box(session, unit)
     held = session.scalar(
         select(PettyCashAdvance).where(
             PettyCashAdvance.holder_id == person.id, PettyCashAdvance.returned_on.is_(None)
@@ -114,7 +114,7 @@ def return_advance(session: Session, principal: Principal, advance_id: int) -> P
         raise Conflict(f"advance {row.id} was returned on {row.returned_on}", code="returned")
     row.returned_on, row.received_by = today(session), principal.id
     session.flush()
-    cash._lock_box(session, unit)
+    cash.lock_box(session, unit)
     cash.add_entry(
         session,
         principal,

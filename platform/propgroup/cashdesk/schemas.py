@@ -73,8 +73,10 @@ class ChequeQuerySchema(Schema):
 
 
 class AccountForInSchema(Schema):
-    amount = fields.Raw(required=True)
-    payee = fields.Raw(required=True)
+    """A blank cheque's amount and payee; a request cheque keeps those it was written with."""
+
+    amount = fields.Raw(load_default=None)
+    payee = fields.Raw(load_default=None)
     paid_on = fields.Date(required=True)
 
 

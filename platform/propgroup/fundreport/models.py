@@ -20,6 +20,7 @@ from sqlalchemy import (
     Integer,
     String,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -81,3 +82,6 @@ class FundConfirmation(TenantBase):
     unit_id: Mapped[int] = mapped_column(ForeignKey("org_units.id"), index=True)
     confirmed_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
     confirmed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    revision: Mapped[int | None] = mapped_column(Integer)  # the week's revision confirmed
+    # Confirmed by finance above the unit (the region standing in for it), not at the unit.
+    on_behalf: Mapped[bool] = mapped_column(default=False, server_default=false())
