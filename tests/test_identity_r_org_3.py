@@ -53,6 +53,33 @@ def test_cashier_and_accountant_of_separate_branches_is_allowed_r_org_3(session)
     assert held == {("cashier", "B1"), ("branch_accountant", "B2")}
 
 
+@pytest.mark.parametrize(
+    ("held", "asked"),
+    [
+        (("cashier", "B1"), ("regional_finance", "R1")),
+        (("regional_finance", "R1"), ("cashier", "B2")),
+        (("finance_director", "HQ"), ("cashier", "B1")),
+        (("cashier", "R1"), ("branch_accountant", "B1")),
+    ],
+)
+def test_who_keeps_cash_does_not_keep_or_sign_off_the_books_of_the_same_units_r_org_3(
+    session, held, asked
+):
+    user = _user(session, "ma")
+    identity.assign_role(session, user, held[0], org.get_unit_by_code(session, held[1]))
+    with pytest.raises(Conflict) as refused:
+        identity.assign_role(session, user, asked[0], org.get_unit_by_code(session, asked[1]))
+    assert refused.value.code == "segregation_of_duties"
+
+
+def test_cashier_and_regional_finance_of_another_region_is_allowed_r_org_3(session):
+    user = _user(session, "he")
+    hq = org.get_unit_by_code(session, "HQ")
+    r2 = org.create_unit(session, code="R2", kind="region", name="R2", parent=hq)
+    identity.assign_role(session, user, "cashier", org.get_unit_by_code(session, "B1"))
+    identity.assign_role(session, user, "regional_finance", r2)
+
+
 def test_unknown_role_and_duplicate_login_are_refused(session):
     user = _user(session, "sun")
     with pytest.raises(InvalidInput):

@@ -74,6 +74,15 @@ def test_r_rep_2_a_branch_accountant_sees_only_its_branch(app, group, units):
     assert client.get(f"/t/{group.slug}/fundreport/weeks/2026-03-07").status_code == 422
 
 
+def test_a_superscript_unit_id_is_422_not_a_500(app, group):
+    client = signed_in(app, group, ACCOUNTANT)
+    path = f"/t/{group.slug}/fundreport/weeks/{WEEK}"
+    assert client.get(f"{path}?unit=²").status_code == 422
+    token = form_token(client, path)
+    refused = client.post(f"{path}/confirmation", data={"unit_id": "²", "csrf_token": token})
+    assert refused.status_code == 422
+
+
 def test_r_rep_2_the_branch_confirms_its_week_and_a_cashier_may_not(app, group, units):
     path = f"/t/{group.slug}/fundreport/weeks/{WEEK}"
     cashier = signed_in(app, group, CASHIER)

@@ -4,7 +4,9 @@ elsewhere), an approved request to write cheques against, and a cash box holding
 from __future__ import annotations
 
 import itertools
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from propgroup.approvals import service as approvals
 from propgroup.approvals.models import ApprovalRequest
@@ -62,3 +64,14 @@ def cash_in_box(session, amount: str, unit_code: str = "SH-XTD") -> None:
         reference=None,
         source="manual",
     )
+
+
+def stand_on(monkeypatch, day: date) -> None:
+    """The group's clock at noon of ``day`` (Asia/Shanghai, the demo template's zone)."""
+    moment = datetime.combine(day, time(12), ZoneInfo("Asia/Shanghai"))
+    monkeypatch.setattr(approvals, "now", lambda: moment)
+
+
+def month_end(day: date) -> date:
+    """The last day of ``day``'s month: the day a month-end count is dated (R-CASH-2)."""
+    return (day.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)

@@ -22,6 +22,7 @@ from propgroup.approvals.models import (
 )
 from propgroup.approvals.policy import ALL_REQUEST_TYPES, REQUEST_TYPES
 from propgroup.approvals.words import amount_in_words
+from propgroup.db import BIGINT_MAX
 from propgroup.portal.formatting import parse_amount
 
 LINE_ROWS = 5  # the paper form's fixed table; blank rows are ignored
@@ -118,6 +119,15 @@ def parse_day(raw: str) -> date | None:
         return date.fromisoformat(raw.strip())
     except ValueError:
         return None
+
+
+def parse_id(raw: str | None) -> int | None:
+    """A row id typed or sent in a form or query (ASCII digits in the bigint range; "²" is a
+    digit to str.isdigit but not to int), or None."""
+    raw = (raw or "").strip()
+    if not (raw.isascii() and raw.isdigit()) or not 0 < int(raw) <= BIGINT_MAX:
+        return None
+    return int(raw)
 
 
 def check_form(form: RequestForm, units: dict[str, Any]) -> list[dict[str, Any]]:

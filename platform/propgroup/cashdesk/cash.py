@@ -3,7 +3,7 @@ and coins against it, the month-end review, and the alert when cash on hand is o
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from propgroup.approvals.service import now, today
 from propgroup.audit.service import record
-from propgroup.cashdesk.common import policy, signed_by_person, text_of, unit_for
+from propgroup.cashdesk.common import optional_text, policy, signed_by_person, text_of, unit_for
 from propgroup.cashdesk.models import (
     COUNT_KINDS,
     DENOMINATIONS,
@@ -31,6 +31,7 @@ from propgroup.money import to_money
 from propgroup.org import service as org
 from propgroup.org.models import OrgUnit
 
+WEEK_END_FROM = 5  # ISO weekday: Friday
 # What people try to count as cash and may not (严禁白条抵库): IOUs, borrowing slips, receipts
 # not yet entered. Every line that is not notes or coins is refused; these get the plain word.
 IOU_KINDS = frozenset({"iou", "白条", "借据", "借条", "unrecorded_voucher", "未入帐单据"})
@@ -76,7 +77,13 @@ def add_entry(
         "cashdesk.cash_entry",
         "cash_entry",
         entry.id,
-        after={"unit_id": unit.id, "amount": amount, "source": source, "reference": reference},
+        after={
+            "unit_id": unit.id,
+            "entry_date": entry.entry_date,
+            "amount": amount,
+            "source": source,
+            "reference": reference,
+        },
     )
     check_limit(session, unit)
     return entry
@@ -92,12 +99,13 @@ def record_entry(
     description: object,
     reference: object = None,
 ) -> CashEntry:
-    """A receipt (+) or payment (−) the cashier writes into the unit's cash book; a payment
-    the box does not hold is refused."""
+    """A receipt (+) or payment (−) the cashier writes into the unit's cash book, dated after
+    the last reviewed count (what was signed stays as signed) and not in the future; a payment
+    the box did not hold that day, or any day since, is refused."""
     signed_by_person(principal)
     value = to_money(amount, "amount", signed=True)
     what = text_of(description, "description")
-    ref = reference.strip()[:100] or None if isinstance(reference, str) else None
+    ref = optional_text(reference, "reference", max_length=100)
     if entry_date > today(session):
         raise InvalidInput(
             "a cash entry is written on or after the day",
@@ -106,11 +114,9 @@ def record_entry(
         )
     unit = unit_for(session, principal, unit_id, "banking:cash")
     lock_box(session, unit)
-    if value < 0 and cash_balance(session, unit.id) + value < 0:
-        raise Conflict(
-            f"the cash box holds {cash_balance(session, unit.id)}: it cannot pay {-value}",
-            code="not_enough_cash",
-        )
+    _refuse_before_review(session, unit, entry_date)
+    if value < 0:
+        _refuse_overdrawn(session, unit, entry_date, value)
     return add_entry(
         session,
         principal,
@@ -121,6 +127,41 @@ def record_entry(
         source="manual",
         entry_date=entry_date,
     )
+
+
+def _refuse_before_review(session: Session, unit: OrgUnit, day: date) -> None:
+    reviewed = session.scalar(
+        select(func.max(CashCount.counted_on)).where(
+            CashCount.unit_id == unit.id, CashCount.reviewed_by.is_not(None)
+        )
+    )
+    if reviewed is not None and day <= reviewed:
+        raise Conflict(
+            f"the cash book up to {reviewed} was counted and reviewed: an entry is dated after",
+            code="book_closed",
+            errors={"entry_date": [f"after {reviewed}"]},
+        )
+
+
+def _refuse_overdrawn(session: Session, unit: OrgUnit, day: date, value: Decimal) -> None:
+    """The box's balance at the end of ``day`` and of every later day with entries stays at 0
+    or more once the payment is in (a backdated payment cannot overdraw a later day)."""
+    balance = cash_balance(session, unit.id, day)
+    lowest = balance
+    later = session.execute(
+        select(CashEntry.entry_date, func.sum(CashEntry.amount))
+        .where(CashEntry.unit_id == unit.id, CashEntry.entry_date > day)
+        .group_by(CashEntry.entry_date)
+        .order_by(CashEntry.entry_date)
+    ).all()
+    for _, moved in later:
+        balance += moved
+        lowest = min(lowest, balance)
+    if lowest + value < 0:
+        raise Conflict(
+            f"the cash box holds at most {lowest} from {day} on: it cannot pay {-value}",
+            code="not_enough_cash",
+        )
 
 
 def lock_box(session: Session, unit: OrgUnit) -> None:
@@ -264,13 +305,12 @@ def submit_count(
             code="bad_date",
             errors={"counted_on": ["not in the future"]},
         )
+    _check_count_day(kind, counted_on)
     unit = unit_for(session, principal, unit_id, "banking:cash")
     lock_box(session, unit)
     total = sum((d * q for d, q in counted.items()), Decimal("0.00"))
     book = cash_balance(session, unit.id, counted_on)
-    why = (
-        explanation.strip()[:1000] if isinstance(explanation, str) and explanation.strip() else None
-    )
+    why = optional_text(explanation, "explanation", max_length=1000)
     if total != book and why is None:
         raise InvalidInput(
             f"counted {total} but the cash book says {book}: explain the difference of "
@@ -302,6 +342,24 @@ def submit_count(
     record(session, principal, "cashdesk.cash_counted", "cash_count", sheet.id, after=_sheet(sheet))
     check_limit(session, unit, counted=total)
     return sheet
+
+
+def _check_count_day(kind: str, day: date) -> None:
+    """R-CASH-2: the month-end sheet is dated the month's last day; the week-end sheet the
+    week's end: Friday (the last working day, when most cash desks close the week), Saturday or
+    Sunday (desks that open on the weekend)."""
+    if kind == "month_end" and (day + timedelta(days=1)).month == day.month:
+        raise InvalidInput(
+            f"a month-end count is dated the last day of the month, not {day}",
+            code="bad_count_day",
+            errors={"counted_on": ["the month's last day"]},
+        )
+    if kind == "week_end" and day.isoweekday() < WEEK_END_FROM:
+        raise InvalidInput(
+            f"a week-end count is dated a Friday, Saturday or Sunday, not {day:%A} {day}",
+            code="bad_count_day",
+            errors={"counted_on": ["Friday, Saturday or Sunday"]},
+        )
 
 
 def _sheet(sheet: CashCount) -> dict[str, Any]:

@@ -448,6 +448,7 @@ def decide_blank_cheque(
 ) -> BlankChequeApproval:
     """The finance manager (banking:signoff) approves or refuses; never who asked for it."""
     signed_by_person(principal)
+    note = optional_text(comment, "comment")
     approval = _approval(session, approval_id, lock=True)
     read_account(session, principal, approval.account_id, "banking:signoff")
     if principal.id in (approval.requested_by, approval.holder_id):
@@ -459,9 +460,7 @@ def decide_blank_cheque(
         raise Conflict(f"blank-cheque approval {approval.id} is {approval.status}", code="decided")
     approval.status = "approved" if approve else "refused"
     approval.decided_by, approval.decided_at = principal.id, now()
-    approval.comment = (
-        comment.strip()[:500] if isinstance(comment, str) and comment.strip() else None
-    )
+    approval.comment = note
     session.flush()
     record(
         session,

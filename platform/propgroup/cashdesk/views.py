@@ -23,7 +23,7 @@ from propgroup.banking.service import read_account, shown_number, visible_accoun
 from propgroup.cashdesk import cash, cheques, petty
 from propgroup.cashdesk.common import policy, unit_for
 from propgroup.cashdesk.models import CHEQUE_TYPES, COUNT_KINDS, DENOMINATIONS
-from propgroup.errors import DomainError
+from propgroup.errors import DomainError, InvalidInput
 from propgroup.identity import authz
 from propgroup.identity.models import User
 from propgroup.org.models import OrgUnit
@@ -132,29 +132,32 @@ def _on_account(account_id: int, act, done: str):
 
 
 def _day(field: str, fallback_today: bool = False):
-    day = parse_day(request.form.get(field, ""))
-    if day is None and fallback_today:
+    """The form's date; only an empty field means today (where that is offered): a date typed
+    wrong is refused on the form, never taken for today."""
+    raw = request.form.get(field, "").strip()
+    if not raw and fallback_today:
         return today(tenant_db())
+    day = parse_day(raw)
+    if day is None:
+        raise InvalidInput(
+            _("Give the date %(field)s as YYYY-MM-DD.", field=field),
+            code="bad_date",
+            errors={field: ["YYYY-MM-DD"]},
+        )
     return day
-
-
-def _bad_day(render, key: int, field: str):
-    return render(key, error=_("Give the date %(field)s as YYYY-MM-DD.", field=field), status=422)
 
 
 @bp.post("/accounts/<int:account_id>/books")
 @login_required
 def register_book(account_id: int):
-    form, received_on = request.form, _day("received_on")
-    if received_on is None:
-        return _bad_day(_render_account, account_id, "received_on")
+    form = request.form
     return _on_account(
         account_id,
         lambda s: cheques.register_book(
             s,
             g.principal,
             account_id=account_id,
-            received_on=received_on,
+            received_on=_day("received_on"),
             bank=form.get("bank", ""),
             cheque_type=form.get("cheque_type", ""),
             first_number=form.get("first_number", "").strip(),
@@ -165,8 +168,9 @@ def register_book(account_id: int):
 
 
 def _int_or_raw(raw: str) -> object:
+    """A whole number typed in, else what was typed (the service refuses it by name)."""
     raw = raw.strip()
-    return int(raw) if raw.isdigit() else (raw or None)
+    return int(raw) if raw.isascii() and raw.isdigit() else (raw or None)
 
 
 @bp.post("/accounts/<int:account_id>/cheques")
@@ -194,16 +198,16 @@ def issue(account_id: int):
 @bp.post("/accounts/<int:account_id>/cheques/<int:cheque_id>/account")
 @login_required
 def account_for(account_id: int, cheque_id: int):
-    form, paid_on = request.form, _day("paid_on", fallback_today=True)
+    form = request.form
     return _on_account(
         account_id,
         lambda s: cheques.account_for(
             s,
             g.principal,
             cheque_id,
-            amount=form.get("amount", ""),
-            payee=form.get("payee", ""),
-            paid_on=paid_on,
+            amount=form.get("amount", "").strip() or None,
+            payee=form.get("payee", "").strip() or None,
+            paid_on=_day("paid_on", fallback_today=True),
         ),
         _("The cheque is accounted for and entered in the bank journal."),
     )
@@ -241,14 +245,27 @@ def ask_blank(account_id: int):
 @bp.post("/accounts/<int:account_id>/blank-cheques/<int:approval_id>/decision")
 @login_required
 def decide_blank(account_id: int, approval_id: int):
-    approve = request.form.get("approve") == "yes"
+    answer = request.form.get("approve")
+    approve = answer == "yes"
     return _on_account(
         account_id,
         lambda s: cheques.decide_blank_cheque(
-            s, g.principal, approval_id, approve=approve, comment=request.form.get("comment")
+            s,
+            g.principal,
+            approval_id,
+            approve=_yes_or_no(answer),
+            comment=request.form.get("comment"),
         ),
         _("The blank cheque is approved.") if approve else _("The blank cheque is refused."),
     )
+
+
+def _yes_or_no(answer: str | None) -> bool:
+    if answer not in ("yes", "no"):
+        raise InvalidInput(
+            _("Approve (yes) or refuse (no)."), code="bad_decision", errors={"approve": ["yes, no"]}
+        )
+    return answer == "yes"
 
 
 # --- a unit's cash -------------------------------------------------------------------------
@@ -301,14 +318,14 @@ def _on_unit(unit_id: int, act, done: str):
 @bp.post("/units/<int:unit_id>/entries")
 @login_required
 def record_entry(unit_id: int):
-    form, day = request.form, _day("entry_date", fallback_today=True)
+    form = request.form
     return _on_unit(
         unit_id,
         lambda s: cash.record_entry(
             s,
             g.principal,
             unit_id=unit_id,
-            entry_date=day,
+            entry_date=_day("entry_date", fallback_today=True),
             amount=form.get("amount", ""),
             description=form.get("description", ""),
             reference=form.get("reference"),
@@ -340,7 +357,7 @@ def _count_lines() -> list[dict[str, Any]]:
 @bp.post("/units/<int:unit_id>/counts")
 @login_required
 def submit_count(unit_id: int):
-    form, day = request.form, _day("counted_on", fallback_today=True)
+    form = request.form
     return _on_unit(
         unit_id,
         lambda s: cash.submit_count(
@@ -348,7 +365,7 @@ def submit_count(unit_id: int):
             g.principal,
             unit_id=unit_id,
             kind=form.get("kind", ""),
-            counted_on=day,
+            counted_on=_day("counted_on", fallback_today=True),
             lines=_count_lines(),
             explanation=form.get("explanation"),
         ),

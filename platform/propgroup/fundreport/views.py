@@ -10,6 +10,7 @@ from flask import Blueprint, flash, g, redirect, render_template, request, url_f
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from propgroup.approvals.forms import parse_id
 from propgroup.budgets.sheets import xlsx_response
 from propgroup.errors import DomainError, InvalidInput
 from propgroup.fundreport import report, service, workbook
@@ -48,9 +49,10 @@ def _unit_arg() -> int | None:
     raw = request.args.get("unit")
     if raw is None:
         return None
-    if not raw.isdigit() or not 0 < int(raw) < 2**63:
+    unit_id = parse_id(raw)
+    if unit_id is None:
         raise InvalidInput("unit is a unit id", code="bad_unit")
-    return int(raw)
+    return unit_id
 
 
 @bp.get("/weeks/<week>")
@@ -96,11 +98,11 @@ def week_xlsx(week: str):
 def confirm(week: str):
     """The unit's finance confirms the unit's week as shown."""
     session = tenant_db()
-    unit_id = request.form.get("unit_id", "")
-    if not unit_id.isdigit():
+    unit_id = parse_id(request.form.get("unit_id"))
+    if unit_id is None:
         raise InvalidInput("unit_id is a unit id", code="bad_unit")
     try:
-        service.confirm(session, g.principal, week, int(unit_id))
+        service.confirm(session, g.principal, week, unit_id)
     except DomainError as refused:
         session.rollback()  # nothing of the refused confirmation stays
         return week_page(week, error=refused.message, status=refused.status)

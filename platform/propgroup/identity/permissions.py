@@ -66,3 +66,21 @@ SCOPES = frozenset(action for actions in ROLE_PERMISSIONS.values() for action in
 
 def roles_granting(action: str) -> list[str]:
     return sorted(role for role, actions in ROLE_PERMISSIONS.items() if action in actions)
+
+
+# R-ORG-3 beyond the named pair (roles.INCOMPATIBLE_ROLES): who keeps the cash and cheques does
+# not also keep the bank books or sign them off over the same units (§10.1.1.1, 钱账分管).
+CASH_DUTY = "banking:cash"
+BOOK_DUTIES = frozenset({"banking:write", "banking:signoff"})
+
+
+def duties_clash(role: str, other: str) -> bool:
+    """One of the roles keeps cash, the other keeps or signs off the books."""
+    first, second = (
+        ROLE_PERMISSIONS.get(role, frozenset()),
+        ROLE_PERMISSIONS.get(other, frozenset()),
+    )
+    return bool(
+        (CASH_DUTY in first and second & BOOK_DUTIES)
+        or (CASH_DUTY in second and first & BOOK_DUTIES)
+    )

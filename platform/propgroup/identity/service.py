@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from propgroup.audit.service import record
 from propgroup.errors import Conflict, InvalidInput, NotFound, Unauthorized
 from propgroup.identity.models import ApiClient, RoleAssignment, User
-from propgroup.identity.permissions import SCOPES
+from propgroup.identity.permissions import SCOPES, duties_clash
 from propgroup.identity.principals import Principal
 from propgroup.identity.roles import INCOMPATIBLE_ROLES, ROLES
 from propgroup.org import service as org
@@ -125,7 +125,10 @@ def roles_of(session: Session, user: User) -> Sequence[tuple[str, OrgUnit]]:
 def _check_segregation(session: Session, user: User, role: str, unit: OrgUnit) -> None:
     """R-ORG-3: incompatible roles may not be held by one person over overlapping units."""
     for held_role, held_unit in roles_of(session, user):
-        if frozenset({held_role, role}) in INCOMPATIBLE_ROLES and org.overlaps(held_unit, unit):
+        incompatible = frozenset({held_role, role}) in INCOMPATIBLE_ROLES or duties_clash(
+            held_role, role
+        )
+        if incompatible and org.overlaps(held_unit, unit):
             raise Conflict(
                 f"{user.login} is {held_role} at {held_unit.code}; the same person may not also "
                 f"be {role} at {unit.code} (segregation of duties, R-ORG-3)",
