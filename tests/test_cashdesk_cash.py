@@ -13,19 +13,28 @@ from sqlalchemy import select
 from propgroup.approvals import service as approvals
 from propgroup.cashdesk import cash, jobs, petty
 from propgroup.cashdesk.models import CashEntry
-from propgroup.errors import Conflict, Forbidden, InvalidInput
+from propgroup.errors import Conflict, Forbidden, InvalidInput, NotFound
 from propgroup.jobs.models import OutboxMessage
 from propgroup.org import service as org
 from propgroup.tenancy import service as tenancy
-from tests.support.cashdesk import CASHIER, HOLDER, MANAGER, cash_in_box, month_end, stand_on
-from tests.support.groups import REQUESTER, demo_today, person, provision_demo
+from tests.support.cashdesk import (
+    CASHIER,
+    HOLDER,
+    MANAGER,
+    approved_advance,
+    approved_request,
+    cash_in_box,
+    month_end,
+    stand_on,
+)
+from tests.support.groups import REQUESTER, demo_today, person, provision_demo, raise_request
 
 SECOND = "ma.liangzhi"  # a second cashier at SH-XTD (one person never both counts and signs off)
 
 
 @pytest.fixture(scope="module")
 def group(control):
-    people = {**REQUESTER, SECOND: [("cashier", "SH-XTD")]}
+    people = {**REQUESTER, SECOND: [("cashier", "SH-XTD")], "he.chuna": [("cashier", "SZ-NS")]}
     tenant = provision_demo(control, "cash_box", "现金", people=people)
     yield tenant
     tenancy.drop_tenant(control, tenant.slug)
@@ -197,33 +206,83 @@ def test_r_cash_4_petty_cash_is_due_by_the_25th_of_the_quarter_s_last_month(adva
     assert petty.due_date(advanced) == due
 
 
+def _lend(db, unit, amount, requester=HOLDER):
+    request = approved_advance(db, amount, requester)
+    return petty.advance(db, person(db, CASHIER), unit_id=unit.id, request_id=request.id)
+
+
 def test_r_cash_4_one_open_advance_a_person_returned_then_borrowed_again(db, unit):
     cash_in_box(db, "3000.00")
     cashier = person(db, CASHIER)
-    lent = petty.advance(
-        db, cashier, unit_id=unit.id, holder=HOLDER, amount="1000", purpose="零星采购"
-    )
+    lent = _lend(db, unit, "1000")
     assert (
         lent.due_on == petty.due_date(approvals.today(db))
         and cash.cash_balance(db, unit.id) == 2000
     )
     with pytest.raises(Conflict) as refused:
-        petty.advance(db, cashier, unit_id=unit.id, holder=HOLDER, amount="10", purpose="x")
+        _lend(db, unit, "10")
     assert refused.value.code == "advance_open"
     petty.return_advance(db, cashier, lent.id)
     assert cash.cash_balance(db, unit.id) == 3000
-    assert petty.advance(
-        db, cashier, unit_id=unit.id, holder=HOLDER, amount="500", purpose="下季度"
-    )
+    assert _lend(db, unit, "500")
     sources = db.scalars(select(CashEntry.source).where(CashEntry.unit_id == unit.id)).all()
     assert sources.count("petty_cash") == 3
 
 
+def test_r_cash_4_petty_cash_is_lent_against_an_approved_advance_once(db, unit):
+    cash_in_box(db, "3000.00")
+    cashier = person(db, CASHIER)
+    draft = raise_request(
+        db,
+        HOLDER,
+        "SH-XTD",
+        amount="100.00",
+        request_type="advance",
+        business_kind="local",
+        business_ended_on=approvals.today(db),
+    )
+    with pytest.raises(Conflict) as refused:
+        petty.advance(db, cashier, unit_id=unit.id, request_id=draft.id)
+    assert refused.value.code == "request_not_approved"
+    claim = approved_request(db, "100.00")  # an expense claim is not an advance
+    with pytest.raises(InvalidInput):
+        petty.advance(db, cashier, unit_id=unit.id, request_id=claim.id)
+    request = approved_advance(db, "800.00")
+    lent = petty.advance(db, cashier, unit_id=unit.id, request_id=request.id)
+    assert (lent.amount, lent.holder_id, lent.request_id) == (
+        Decimal("800.00"),
+        person(db, HOLDER).id,
+        request.id,
+    )
+    assert request.status == "paid"  # the advance is paid once, in cash
+    petty.return_advance(db, cashier, lent.id)
+    with pytest.raises(Conflict) as refused:
+        petty.advance(db, cashier, unit_id=unit.id, request_id=request.id)
+    assert refused.value.code == "request_not_approved"
+
+
+def test_r_cash_4_the_cashier_does_not_lend_to_themselves(db, unit):
+    cash_in_box(db, "3000.00")
+    own = approved_advance(db, "100.00", requester=CASHIER)
+    with pytest.raises(Forbidden):
+        petty.advance(db, person(db, CASHIER), unit_id=unit.id, request_id=own.id)
+    assert own.status == "approved"
+
+
+def test_another_unit_s_petty_cash_and_counts_are_not_found(db, unit):
+    cash_in_box(db, "3000.00")
+    lent = _lend(db, unit, "100")
+    sheet = _count(db, unit, NOTES, explanation="测试")
+    other = person(db, "he.chuna")  # cashier at SZ-NS
+    with pytest.raises(NotFound):
+        petty.return_advance(db, other, lent.id)
+    with pytest.raises(NotFound):
+        cash.read_count(db, other, sheet.id)
+
+
 def test_r_cash_4_reminders_before_the_day_and_daily_when_overdue(db, unit, monkeypatch):
     cash_in_box(db, "3000.00")
-    lent = petty.advance(
-        db, person(db, CASHIER), unit_id=unit.id, holder=HOLDER, amount="100", purpose="零星采购"
-    )
+    lent = _lend(db, unit, "100")
 
     def on(day: date) -> list:
         moment = datetime.combine(day, datetime.min.time(), UTC) + timedelta(hours=4)

@@ -293,6 +293,17 @@ def test_r_rep_2_confirming_is_the_unit_finance_once(db, books):
     assert again.value.code == "already_confirmed"
 
 
+def test_r_rep_2_a_confirmation_keeps_its_revision_and_who_confirmed_for_the_unit(
+    db, books, control, group
+):
+    service.ensure_week(db, WEEK)
+    xtd, szns = books["xtd_basic"].unit_id, books["szns"].unit_id
+    own = service.confirm(db, person(db, ACCOUNTANT), WEEK, xtd)
+    assert (own.revision, own.on_behalf) == (1, False)
+    regional = service.confirm(db, person(db, DIRECTOR), WEEK, szns)  # HQ finance, for SZ-NS
+    assert (regional.revision, regional.on_behalf) == (1, True)
+
+
 # --- who sees what --------------------------------------------------------------------------
 
 

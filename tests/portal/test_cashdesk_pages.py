@@ -13,7 +13,15 @@ from propgroup.org import service as org
 from propgroup.tenancy import service as tenancy
 from tests.portal.conftest import csrf_token, signed_in_page
 from tests.portal.test_browser import SCREENSHOTS
-from tests.support.cashdesk import CASHIER, MANAGER, approved_request, cash_in_box, open_account
+from tests.support.cashdesk import (
+    CASHIER,
+    MANAGER,
+    approved_request,
+    cash_in_box,
+    month_end,
+    open_account,
+    stand_on,
+)
 from tests.support.groups import REQUESTER, demo_today, provision_demo
 
 
@@ -108,7 +116,11 @@ def test_r_cash_2_count_with_an_iou_line_is_refused_on_the_form(browsers, group,
     assert 'value="1"' in refused.text  # what was typed is kept on the form
 
 
-def test_r_cash_2_the_month_end_sheet_is_reviewed_on_the_page(browsers, group, setup, control):
+def test_r_cash_2_the_month_end_sheet_is_reviewed_on_the_page(
+    browsers, group, setup, control, monkeypatch
+):
+    day = month_end(demo_today())
+    stand_on(monkeypatch, day)  # a month-end sheet is dated the month's last day
     with tenant_session(control, group.schema_name) as session:
         cash_in_box(session, "150.00")
         session.commit()
@@ -118,7 +130,7 @@ def test_r_cash_2_the_month_end_sheet_is_reviewed_on_the_page(browsers, group, s
         cashier,
         url,
         f"{url}/counts",
-        {"kind": "month_end", "counted_on": str(demo_today()), "q_100": "1", "q_50": "1"},
+        {"kind": "month_end", "counted_on": str(day), "q_100": "1", "q_50": "1"},
     )
     assert counted.status_code == 303, counted.text
     page = manager.get(url)

@@ -43,9 +43,11 @@ def open_account(session, unit_code: str = "SH-XTD", account_type: str = "genera
     return account
 
 
-def approved_request(session, amount: str = "3000.00", requester: str = HOLDER) -> ApprovalRequest:
+def approved_request(
+    session, amount: str = "3000.00", requester: str = HOLDER, **content: object
+) -> ApprovalRequest:
     """A branch request under 5,000 CNY approved by the accountant and the branch head."""
-    request = raise_request(session, requester, "SH-XTD", amount=amount)
+    request = raise_request(session, requester, "SH-XTD", amount=amount, **content)
     approvals.submit(session, person(session, requester), request.id)
     for step, who in enumerate((ACCOUNTANT, BRANCH_HEAD), start=1):
         approvals.decide(session, person(session, who), request.id, step=step, approve=True)
@@ -75,3 +77,15 @@ def stand_on(monkeypatch, day: date) -> None:
 def month_end(day: date) -> date:
     """The last day of ``day``'s month: the day a month-end count is dated (R-CASH-2)."""
     return (day.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+
+
+def approved_advance(session, amount: str, requester: str = HOLDER) -> ApprovalRequest:
+    """An approved advance request (借款单) for petty cash, its business ending today."""
+    return approved_request(
+        session,
+        amount,
+        requester,
+        request_type="advance",
+        business_kind="local",
+        business_ended_on=approvals.today(session),
+    )

@@ -24,7 +24,7 @@ from propgroup.cashdesk.models import (
 )
 from propgroup.db import get_by_id
 from propgroup.errors import Conflict, Forbidden, InvalidInput, NotFound
-from propgroup.identity.authz import authorize, visible_units
+from propgroup.identity.authz import authorize, can, visible_units
 from propgroup.identity.principals import Principal
 from propgroup.jobs.service import enqueue
 from propgroup.money import to_money
@@ -377,7 +377,10 @@ def read_count(
     session: Session, principal: Principal, count_id: int, action: str = "banking:read"
 ) -> CashCount:
     sheet = get_by_id(session, CashCount, count_id)
-    if sheet is None:
+    if sheet is None or not can(
+        session, principal, "banking:read", org.get_unit(session, sheet.unit_id)
+    ):
+        # Another unit's sheet is not found, as banking answers: no existence oracle.
         raise NotFound(f"cash count {count_id} not found", code="count_not_found")
     unit_for(session, principal, sheet.unit_id, action)
     return sheet

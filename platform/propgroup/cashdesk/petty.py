@@ -9,16 +9,19 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
+from propgroup.approvals import service as approvals
+from propgroup.approvals.models import ApprovalRequest
 from propgroup.approvals.service import today
 from propgroup.audit.service import record
 from propgroup.cashdesk import cash
-from propgroup.cashdesk.common import person_named, policy, signed_by_person, text_of, unit_for
+from propgroup.cashdesk.common import policy, signed_by_person, unit_for
 from propgroup.cashdesk.models import PettyCashAdvance
 from propgroup.db import get_by_id
-from propgroup.errors import Conflict, NotFound
-from propgroup.identity.authz import visible_units
+from propgroup.errors import Conflict, Forbidden, InvalidInput, NotFound
+from propgroup.identity.authz import can, visible_units
+from propgroup.identity.models import User
 from propgroup.identity.principals import Principal
-from propgroup.money import to_money
+from propgroup.org import service as org
 from propgroup.org.models import OrgUnit
 
 RETURN_DAY = 25
@@ -38,21 +41,46 @@ def due_date(advanced_on: date) -> date:
     )
 
 
+def _approved_advance(session: Session, unit: OrgUnit, request_id: object) -> ApprovalRequest:
+    """The unit's advance request (借款单), approved by its chain (the GM, then the finance
+    manager, seed §10.1.2.1) and not paid yet; locked."""
+    request = (
+        get_by_id(session, ApprovalRequest, request_id, lock=True)
+        if isinstance(request_id, int)
+        else None
+    )
+    if request is None or request.unit_id != unit.id or request.request_type != "advance":
+        raise InvalidInput(
+            f"no advance request {request_id} of {unit.code}",
+            code="unknown_request",
+            errors={"request_id": ["an approved advance request of the unit"]},
+        )
+    if request.status != "approved":
+        raise Conflict(
+            f"advance request {request.id} is {request.status}: petty cash is lent against an "
+            "approved advance request, once",
+            code="request_not_approved",
+        )
+    return request
+
+
 def advance(
     session: Session,
     principal: Principal,
     *,
     unit_id: int,
-    holder: object,
-    amount: object,
-    purpose: object,
+    request_id: object,
 ) -> PettyCashAdvance:
-    """Pay petty cash out of the unit's cash box to a person who holds none."""
+    """Lend petty cash out of the unit's cash box against an approved advance request: its
+    amount, to its requester, who holds none; paying the request (approvals.pay, so the
+    cashier is its payer, never its requester or a reviewer)."""
     signed_by_person(principal)
-    value = to_money(amount, "amount")
-    use = text_of(purpose, "purpose")
-    person = person_named(session, holder, "holder")
     unit = unit_for(session, principal, unit_id, "banking:cash")
+    request = _approved_advance(session, unit, request_id)
+    person = session.get(User, request.requester_id)
+    if person.id == principal.id:
+        raise Forbidden("the cashier does not lend petty cash to themselves", code="self_advance")
+    value = request.total_amount
     cash.lock_box(session, unit)
     held = session.scalar(
         select(PettyCashAdvance).where(
@@ -75,14 +103,16 @@ def advance(
     row = PettyCashAdvance(
         unit_id=unit.id,
         holder_id=person.id,
+        request_id=request.id,
         amount=value,
-        purpose=use,
+        purpose=request.title,
         advanced_on=day,
         due_on=due_date(day),
         advanced_by=principal.id,
     )
     session.add(row)
     session.flush()
+    approvals.pay(session, principal, request.id, method="cash", reference=f"PC-{row.id}")
     cash.add_entry(
         session,
         principal,
@@ -107,7 +137,10 @@ def return_advance(session: Session, principal: Principal, advance_id: int) -> P
     """The holder hands the petty cash back; it goes into the cash box again."""
     signed_by_person(principal)
     row = get_by_id(session, PettyCashAdvance, advance_id, lock=True)
-    if row is None:
+    if row is None or not can(
+        session, principal, "banking:read", org.get_unit(session, row.unit_id)
+    ):
+        # Another unit's advance is not found, as banking answers: no existence oracle.
         raise NotFound(f"petty cash advance {advance_id} not found", code="advance_not_found")
     unit = unit_for(session, principal, row.unit_id, "banking:cash")
     if row.returned_on is not None:

@@ -171,16 +171,17 @@ class AlertSchema(Schema):
 
 
 class AdvanceInSchema(Schema):
+    """Petty cash is lent against an approved advance request: its amount, to its requester."""
+
     unit_id = fields.Integer(required=True, validate=ID)
-    holder = fields.Raw(required=True)
-    amount = fields.Raw(required=True)
-    purpose = fields.Raw(required=True)
+    request_id = fields.Integer(required=True, validate=ID)
 
 
 class AdvanceSchema(Schema):
     id = fields.Integer()
     unit_id = fields.Integer()
     holder_id = fields.Integer()
+    request_id = fields.Integer(allow_none=True)
     amount = _money()
     purpose = fields.String()
     advanced_on = fields.Date()

@@ -393,9 +393,7 @@ def advance(unit_id: int):
             s,
             g.principal,
             unit_id=unit_id,
-            holder=form.get("holder", "").strip(),
-            amount=form.get("amount", ""),
-            purpose=form.get("purpose", ""),
+            request_id=_int_or_raw(form.get("request_id", "")),
         ),
         _("The petty cash is lent."),
     )

@@ -13,6 +13,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import and_, delete, func, literal, or_, select
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from propgroup.approvals import service as approvals
@@ -23,6 +24,8 @@ from propgroup.errors import Conflict, Forbidden, InvalidInput, NotFound
 from propgroup.fundreport.models import FundConfirmation, FundLine, FundWeek
 from propgroup.fundreport.rollup import flows_of
 from propgroup.identity.authz import authorize
+from propgroup.identity.models import RoleAssignment
+from propgroup.identity.permissions import roles_granting
 from propgroup.identity.principals import SYSTEM, Principal
 from propgroup.org import service as org
 from propgroup.org.models import OrgUnit
@@ -292,12 +295,18 @@ def confirmations_of(session: Session, week: FundWeek) -> dict[int, FundConfirma
 def confirm(
     session: Session, principal: Principal, week_ending: object, unit_id: int
 ) -> FundConfirmation:
-    """The unit's finance confirms its accounts' week as reported (banking:write at the unit)."""
+    """The unit's finance confirms its accounts' week as reported (banking:write at the unit),
+    for the revision it saw. Finance above the unit (the region) may confirm for it when the
+    unit cannot, and that is recorded as done on its behalf rather than refused: the group
+    still gets the week, and who answered for it is plain."""
     if principal.kind != "user":
         raise Forbidden("a week is confirmed by a person, not an API client", code="people_only")
     week = read_week(session, week_ending)
     unit = org.get_unit(session, unit_id)
     authorize(session, principal, "banking:write", unit)
+    # FOR SHARE: a regeneration (FOR UPDATE) waits for this confirmation, then withdraws it if
+    # the unit's figures change; or this waits for the regeneration and confirms the new lines.
+    session.refresh(week, with_for_update={"read": True})
     own = session.scalar(
         select(func.count()).where(FundLine.week_id == week.id, FundLine.unit_id == unit.id)
     )
@@ -306,16 +315,27 @@ def confirm(
             f"{unit.code} holds no account in the week ending {week.week_ending}",
             code="nothing_to_confirm",
         )
-    if unit.id in confirmations_of(session, week):
+    at = approvals.now()
+    on_behalf = not _holds_at(session, principal, "banking:write", unit)
+    confirmation_id = session.scalar(
+        insert(FundConfirmation)
+        .values(
+            week_id=week.id,
+            unit_id=unit.id,
+            confirmed_by=principal.id,
+            confirmed_at=at,
+            revision=week.revision,
+            on_behalf=on_behalf,
+        )
+        .on_conflict_do_nothing(index_elements=["week_id", "unit_id"])
+        .returning(FundConfirmation.id)
+    )
+    if confirmation_id is None:  # confirmed before, or by a double submit a moment ago
         raise Conflict(
             f"{unit.code} confirmed the week ending {week.week_ending} already",
             code="already_confirmed",
         )
-    confirmation = FundConfirmation(
-        week_id=week.id, unit_id=unit.id, confirmed_by=principal.id, confirmed_at=approvals.now()
-    )
-    session.add(confirmation)
-    session.flush()
+    confirmation = session.get(FundConfirmation, confirmation_id)
     record(
         session,
         principal,
@@ -325,10 +345,27 @@ def confirm(
         after={
             "unit": unit.code,
             "revision": week.revision,
+            "on_behalf": on_behalf,
             "late": is_late(session, week, confirmation),
         },
     )
     return confirmation
+
+
+def _holds_at(session: Session, principal: Principal, action: str, unit: OrgUnit) -> bool:
+    """A role granting ``action`` assigned at ``unit`` itself (not only reaching it from above)."""
+    return (
+        session.scalar(
+            select(RoleAssignment.id)
+            .where(
+                RoleAssignment.user_id == principal.id,
+                RoleAssignment.unit_id == unit.id,
+                RoleAssignment.role.in_(roles_granting(action)),
+            )
+            .limit(1)
+        )
+        is not None
+    )
 
 
 def is_late(session: Session, week: FundWeek, confirmation: FundConfirmation | None) -> bool:
