@@ -26,8 +26,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 from propgroup.db import MONEY, TenantBase
 
 CHEQUE_TYPES = {"cash": "现金支票", "transfer": "转账支票"}
-CHEQUE_STATES = ("issued", "accounted", "voided")
-BLANK_STATES = ("pending", "approved", "refused")
 COUNT_KINDS = {"week_end": "周末盘点", "month_end": "月末盘点"}
 # 人民币 notes and coins in circulation; a count line is one of these or it is refused.
 DENOMINATIONS = tuple(Decimal(value) for value in ("100", "50", "20", "10", "5", "1", "0.5", "0.1"))

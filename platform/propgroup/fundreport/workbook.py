@@ -5,7 +5,7 @@ line, numbers masked as in the JSON. Both sheets are protected: a report is read
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date
 from typing import Any
 
 from openpyxl import Workbook
@@ -68,7 +68,7 @@ def _heading(sheet: Worksheet, result: dict[str, Any], header: tuple[str, ...]) 
         2,
         1,
         f"版本 Revision {result['revision']} · {result['generated_by']} · "
-        f"{result['generated_at']:%Y-%m-%d %H:%M} UTC",
+        f"{result['generated_at'].astimezone(UTC):%Y-%m-%d %H:%M} UTC",
     )
     for column, label in enumerate(header, 1):
         put_text(sheet, HEADER_ROW, column, label).font = BOLD
