@@ -120,15 +120,10 @@ def upgrade() -> None:
         sa.CheckConstraint(
             "method in ('reference', 'date', 'manual')", name=op.f("ck_bank_matches_method")
         ),
-        _fk("bank_matches", "account_id", "bank_accounts.id"),
-        _fk("bank_matches", "statement_line_id", "bank_statement_lines.id"),
-        _fk("bank_matches", "book_entry_id", "bank_book_entries.id"),
-        _fk("bank_matches", "matched_by", "users.id"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_bank_matches")),
         sa.UniqueConstraint("statement_line_id", name=op.f("uq_bank_matches_statement_line_id")),
         sa.UniqueConstraint("book_entry_id", name=op.f("uq_bank_matches_book_entry_id")),
     )
-    op.create_index(op.f("ix_bank_matches_account_id"), "bank_matches", ["account_id"])
     op.create_table(
         "bank_reconciliations",
         _id(),
