@@ -48,7 +48,7 @@ def _file_statements(session: Session, rec: Reconciliation, account: BankAccount
             "period": f"{rec.month.month:02d}",
             "title": _title("银行对账单", rec, account),
         },
-        source=("bank_reconciliation", rec.id),
+        source=("bank_statement", statements[0].id),  # one item per source: the first file's
     )
     documents = session.scalars(
         select(Document).where(Document.id.in_([s.document_id for s in statements]))
