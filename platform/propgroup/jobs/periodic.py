@@ -31,6 +31,8 @@ def periodic_job_definitions() -> list[PeriodicJob]:
         PeriodicJob("archives-retention-sweep", "archives.sweep_due", cron="0 2 2 1 *"),
         # Sundays 04:00 Shanghai: every archived file against its recorded sha256.
         PeriodicJob("archives-integrity-check", "archives.check_integrity", cron="0 20 * * 6"),
+        # 09:30 Shanghai every day: overdue bank reconciliations (R-BNK-5, after the 5th).
+        PeriodicJob("reconciliation-overdue", "reconciliation.note_overdue", cron="30 1 * * *"),
     ]
 
 

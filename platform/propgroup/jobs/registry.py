@@ -27,6 +27,7 @@ JOB_MODULES: tuple[str, ...] = (
     "propgroup.storage.jobs",
     "propgroup.approvals.jobs",
     "propgroup.archives.jobs",
+    "propgroup.reconciliation.jobs",
 )
 
 

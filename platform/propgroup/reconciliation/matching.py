@@ -35,7 +35,9 @@ from propgroup.banking.models import BankAccount, BookEntry
 from propgroup.banking.service import read_account
 from propgroup.db import get_by_id
 from propgroup.errors import Conflict, InvalidInput, NotFound
+from propgroup.identity.authz import authorize
 from propgroup.identity.principals import Principal
+from propgroup.org import service as org
 from propgroup.reconciliation.imports import user_id
 from propgroup.reconciliation.models import (
     DEFAULT_MATCH_WINDOW_DAYS,
@@ -156,6 +158,29 @@ def window_days(session: Session, asked: int | None = None) -> int:
             errors={"window_days": [f"0-{MAX_MATCH_WINDOW_DAYS}"]},
         )
     return asked
+
+
+def change_window(session: Session, principal: Principal, days: object) -> int:
+    """The group's default window (banking:admin at the top of the tree), audited."""
+    authorize(session, principal, "banking:admin", org.get_root(session))
+    checked = window_days(session, days if days is not None else -1)
+    settings = session.get(ReconciliationSettings, 1, with_for_update=True)
+    before = settings.match_window_days if settings else DEFAULT_MATCH_WINDOW_DAYS
+    if settings is None:
+        settings = ReconciliationSettings(id=1, match_window_days=checked)
+        session.add(settings)
+    settings.match_window_days = checked
+    session.flush()
+    record(
+        session,
+        principal,
+        "reconciliation.window_changed",
+        "reconciliation_settings",
+        1,
+        before={"match_window_days": before},
+        after={"match_window_days": checked},
+    )
+    return checked
 
 
 def _locked_account(session: Session, principal: Principal, account_id: int) -> BankAccount:
