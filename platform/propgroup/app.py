@@ -38,6 +38,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from propgroup.ops.api import blp as health
     from propgroup.ops.request_id import init_request_id
     from propgroup.org.api import blp as org_api
+    from propgroup.reconciliation.api import blp as reconciliation_api
     from propgroup.storage.api import blp as documents_api
     from propgroup.tenancy.api import blp as tenant_api
     from propgroup.tenancy.middleware import init_tenancy
@@ -60,4 +61,5 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     api.register_blueprint(approvals_api)
     api.register_blueprint(budgets_api)
     api.register_blueprint(archives_api)
+    api.register_blueprint(reconciliation_api)
     return app

@@ -66,14 +66,9 @@ def file_signed(
     account: BankAccount,
     unit: OrgUnit,
     items: list[ReconcilingItem],
+    people: dict[int, User],
 ) -> int:
     """File the signed statement and the month's statement files; the statement's item id."""
-    people = {
-        user.id: user
-        for user in session.scalars(
-            select(User).where(User.id.in_([rec.prepared_by, rec.signed_by]))
-        )
-    }
     item = file_generated(
         session,
         store,

@@ -221,6 +221,8 @@ class EntrySpecSchema(Schema):
     reference = fields.String(load_default=None, validate=validate.Length(max=100))
     counterparty = fields.String(load_default=None, validate=validate.Length(max=200))
     description = fields.String(load_default=None, validate=validate.Length(max=500))
+    # The balance carried over from before the system (期初余额): one, before every other entry.
+    opening = fields.Boolean(load_default=False)
 
 
 def _checked_entry(spec: dict[str, Any], latest: date) -> dict[str, Any]:
@@ -248,14 +250,36 @@ def _checked_entry(spec: dict[str, Any], latest: date) -> dict[str, Any]:
     return checked
 
 
+def _first_entry(session: Session, account_id: int, day: date) -> None:
+    """An opening entry comes first: none yet, and no entry dated on or before it."""
+    earlier = session.scalar(
+        select(BookEntry.id)
+        .where(
+            BookEntry.account_id == account_id,
+            (BookEntry.source == "opening") | (BookEntry.entry_date <= day),
+        )
+        .limit(1)
+    )
+    if earlier is not None:
+        raise Conflict(
+            "the opening balance is the journal's first entry, and there is one only",
+            code="opening_not_first",
+        )
+
+
 def record_entry(
     session: Session, principal: Principal, account_id: int, spec: dict[str, Any]
 ) -> BookEntry:
-    """One entry of the bank journal (in positive, out negative), entered by hand."""
+    """One entry of the bank journal (in positive, out negative), entered by hand; or, with
+    ``opening``, the balance carried over from before the system."""
     account = writable_account(session, principal, account_id)
     checked = _checked_entry(spec, today(session))
     check_not_fixed(session, account.id, [checked["entry_date"]])
-    entry = BookEntry(**_entry_row(account.id, principal, "manual", **checked))
+    opening = checked.pop("opening")
+    if opening:
+        _first_entry(session, account.id, checked["entry_date"])
+    source = "opening" if opening else "manual"
+    entry = BookEntry(**_entry_row(account.id, principal, source, **checked))
     session.add(entry)
     session.flush()
     record(

@@ -23,7 +23,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, and_, delete, exists, func, insert, select
+from sqlalchemy import Select, delete, exists, func, insert, select
 from sqlalchemy.orm import Session
 
 from propgroup.approvals.service import now, today
@@ -33,6 +33,7 @@ from propgroup.banking.service import book_balance, read_account
 from propgroup.db import get_by_id
 from propgroup.errors import Conflict, Forbidden, InvalidInput, NotFound
 from propgroup.identity.authz import authorize
+from propgroup.identity.models import User
 from propgroup.identity.principals import Principal
 from propgroup.money import to_money
 from propgroup.org import service as org
@@ -176,6 +177,12 @@ def items_of(session: Session, rec: Reconciliation) -> list[ReconcilingItem]:
             .order_by(ReconcilingItem.kind, ReconcilingItem.on_day, ReconcilingItem.id)
         )
     )
+
+
+def people_of(session: Session, rec: Reconciliation) -> dict[int, User]:
+    """The preparer and the signer, by id, for the form's signature lines."""
+    wanted = [user_id for user_id in (rec.prepared_by, rec.signed_by) if user_id]
+    return {user.id: user for user in session.scalars(select(User).where(User.id.in_(wanted)))}
 
 
 def _side_total(session: Session, rec: Reconciliation, kinds: tuple[str, ...]) -> Decimal:
@@ -533,7 +540,14 @@ def sign_off(
     rec.status, rec.signed_by, rec.signed_at = "signed", principal.id, now()
     session.flush()
     rec.archive_item_id = filing.file_signed(
-        session, store, principal, rec, account, unit, items_of(session, rec)
+        session,
+        store,
+        principal,
+        rec,
+        account,
+        unit,
+        items_of(session, rec),
+        people_of(session, rec),
     )
     session.flush()
     record(
@@ -545,17 +559,3 @@ def sign_off(
         after={**_summary(rec), "archive_item": rec.archive_item_id},
     )
     return rec
-
-
-def statements_in(session: Session, account_id: int, month: date) -> list[BankStatement]:
-    """The account's statements with lines in the month."""
-    return list(
-        session.scalars(
-            select(BankStatement)
-            .where(
-                BankStatement.account_id == account_id,
-                and_(BankStatement.first_day <= month_end(month), BankStatement.last_day >= month),
-            )
-            .order_by(BankStatement.first_day, BankStatement.id)
-        )
-    )
