@@ -108,10 +108,12 @@ def _nest_capability_pages() -> None:
     from propgroup.archives.views import bp as archives_bp
     from propgroup.budgets.views import bp as budgets_bp
     from propgroup.portal.views import bp
+    from propgroup.reconciliation.views import bp as reconciliation_bp
 
     bp.register_blueprint(approvals_bp)
     bp.register_blueprint(archives_bp)
     bp.register_blueprint(budgets_bp)
+    bp.register_blueprint(reconciliation_bp)
 
 
 def init_portal(app: Flask) -> None:

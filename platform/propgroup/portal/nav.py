@@ -27,6 +27,7 @@ ORGANISATION = NavItem("portal.units", _l("Organisation"))
 APPROVALS = NavItem("portal.approvals.index", _l("Approvals"))
 BUDGETS = NavItem("portal.budgets.index", _l("Budgets"))
 ARCHIVES = NavItem("portal.archives.index", _l("Archives"))
+RECONCILIATION = NavItem("portal.reconciliation.index", _l("Bank reconciliation"))
 ADMINISTRATION = NavItem("portal.identity.admin_users", _l("Administration"))
 
 
@@ -58,6 +59,8 @@ def nav_items(session: Session, principal: Principal, user: User) -> list[NavIte
         items.append(BUDGETS)
     if "archives:read" in actions:
         items.append(ARCHIVES)
+    if "banking:read" in actions:
+        items.append(RECONCILIATION)
     if may_administer(session, principal):
         items.append(ADMINISTRATION)
     return items
