@@ -16,6 +16,8 @@ from propgroup.api.auth import current_principal
 from propgroup.api.pagination import MAX_PAGE_SIZE, Selection, SelectPage
 from propgroup.api.schema import columns_of
 from propgroup.approvals.service import today
+from propgroup.banking.service import read_account
+from propgroup.identity.authz import authorize_somewhere
 from propgroup.org import service as org
 from propgroup.reconciliation import imports, matching, overdue, service, sides
 from propgroup.reconciliation.models import Reconciliation
@@ -67,7 +69,9 @@ def _detail(rec: Reconciliation) -> dict[str, Any]:
 @blp.route("/settings")
 @blp.response(200, MatchSettingsSchema)
 def settings():
-    return {"match_window_days": matching.window_days(tenant_db())}
+    session = tenant_db()
+    authorize_somewhere(session, current_principal(), "banking:read")
+    return {"match_window_days": matching.window_days(session)}
 
 
 @blp.route("/settings", methods=["PUT"])
@@ -186,8 +190,8 @@ def unmatch(account_id: int, match_id: int):
 @blp.response(200, ReconciliationSchema(many=True))
 def reconciliations(account_id: int):
     session = tenant_db()
-    sides.statements(session, current_principal(), account_id)  # reading is authorised
-    return [_with_difference(rec) for rec in service.reconciliations_of(session, account_id)]
+    account = read_account(session, current_principal(), account_id)
+    return [_with_difference(rec) for rec in service.reconciliations_of(session, account.id)]
 
 
 @blp.route("/accounts/<int:account_id>/reconciliations", methods=["POST"])

@@ -309,6 +309,7 @@ def prepare(
 ) -> Reconciliation:
     """Draw up the month's statement (a draft) from the journal, statements and matches; the
     bank balance comes from the statements unless entered."""
+    _people_only(principal)
     account = read_account(session, principal, account_id, "banking:write")
     session.refresh(account, with_for_update=True)  # one preparation of a month at a time
     first = parse_month(month)
@@ -326,7 +327,6 @@ def prepare(
         bank_balance_entered=entered is not None,
         prepared_by=principal.id,
     )
-    _people_only(principal)
     session.add(rec)
     session.flush()
     _recompute(session, rec)
