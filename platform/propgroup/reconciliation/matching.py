@@ -8,9 +8,9 @@ per amount, so 100,000 lines a side take seconds; the pairs go back in one INSER
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable
 from datetime import date
+from operator import itemgetter
 from typing import NamedTuple
 
 from sqlalchemy import (
@@ -67,21 +67,33 @@ class Pair(NamedTuple):
     method: str  # "reference" or "date"
 
 
-def _by_amount(rows: Iterable[Row]) -> dict[int, list[Row]]:
-    groups: dict[int, list[Row]] = defaultdict(list)
-    for row in rows:
-        groups[row.cents].append(row)
-    return groups
+# Rows sorted by amount, then day, then id: each amount's rows lie together, by date.
+_ORDER = itemgetter(2, 1, 0)
 
 
-def _same_reference(line: Row, entry: Row) -> bool:
-    return line.reference is not None and line.reference == entry.reference
+def _group_end(rows: list[Row], start: int) -> int:
+    """Where the run of rows with the amount of ``rows[start]`` ends."""
+    cents, end = rows[start][2], start + 1
+    while end < len(rows) and rows[end][2] == cents:
+        end += 1
+    return end
+
+
+def _candidate(line: Row, entry: Row, after: int | None) -> tuple | None:
+    """(rank, day gap, line day, line id, entry id) of a pair within the window, or None
+    when both lie in a reconciled month: that month's figures stay as signed."""
+    if after is not None and max(line.day, entry.day) <= after:
+        return None
+    same = line.reference is not None and line.reference == entry.reference
+    return (0 if same else 1, abs(line.day - entry.day), line.day, line.id, entry.id)
 
 
 def _candidates(lines: list[Row], entries: list[Row], window: int, after: int | None):
-    """(rank, day gap, line day, line id, entry id) of every pair in the window, by sort-merge."""
-    lines.sort(key=lambda row: (row.day, row.id))
-    entries.sort(key=lambda row: (row.day, row.id))
+    """Every candidate pair of one amount: a sort-merge over both sides, each in date order."""
+    if len(lines) == len(entries) == 1:  # most amounts: one line, one entry
+        line, entry = lines[0], entries[0]
+        found = _candidate(line, entry, after) if abs(line.day - entry.day) <= window else None
+        return [found] if found else []
     found, start = [], 0
     for line in lines:
         while start < len(entries) and entries[start].day < line.day - window:
@@ -90,11 +102,28 @@ def _candidates(lines: list[Row], entries: list[Row], window: int, after: int | 
             entry = entries[index]
             if entry.day > line.day + window:
                 break
-            if after is not None and max(line.day, entry.day) <= after:
-                continue  # both in a reconciled month: that month's figures stay as signed
-            rank = 0 if _same_reference(line, entry) else 1
-            found.append((rank, abs(line.day - entry.day), line.day, line.id, entry.id))
+            candidate = _candidate(line, entry, after)
+            if candidate:
+                found.append(candidate)
     return found
+
+
+def _chosen(candidates: list[tuple]) -> list[Pair]:
+    """Best candidates first (reference, nearest date, earliest, lowest ids), one to one."""
+    if len(candidates) == 1:  # most amounts: one line, one entry, nothing to choose
+        rank, _gap, _day, line_id, entry_id = candidates[0]
+        return [Pair(line_id, entry_id, METHODS[rank])]
+    candidates.sort()
+    taken_lines: set[int] = set()
+    taken_entries: set[int] = set()
+    chosen = []
+    for rank, _gap, _day, line_id, entry_id in candidates:
+        if line_id in taken_lines or entry_id in taken_entries:
+            continue
+        taken_lines.add(line_id)
+        taken_entries.add(entry_id)
+        chosen.append(Pair(line_id, entry_id, METHODS[rank]))
+    return chosen
 
 
 def pair(
@@ -102,23 +131,22 @@ def pair(
 ) -> list[Pair]:
     """The matches between unmatched lines and entries; ``after`` is the last day of the
     reconciled months (as a day number): pairs lying wholly up to it are not made."""
-    by_line, by_entry = _by_amount(lines), _by_amount(entries)
+    lines, entries = sorted(lines, key=_ORDER), sorted(entries, key=_ORDER)
     pairs: list[Pair] = []
-    for cents in by_line.keys() & by_entry.keys():
-        candidates = _candidates(by_line[cents], by_entry[cents], window, after)
-        if len(candidates) == 1:  # most amounts: one line, one entry, nothing to choose
-            rank, _gap, _day, line_id, entry_id = candidates[0]
-            pairs.append(Pair(line_id, entry_id, METHODS[rank]))
+    i = j = 0
+    while i < len(lines) and j < len(entries):
+        line_cents, entry_cents = lines[i][2], entries[j][2]
+        if line_cents != entry_cents:  # an amount one side lacks: skip it
+            if line_cents < entry_cents:
+                i = _group_end(lines, i)
+            else:
+                j = _group_end(entries, j)
             continue
-        candidates.sort()
-        taken_lines: set[int] = set()
-        taken_entries: set[int] = set()
-        for rank, _gap, _day, line_id, entry_id in candidates:
-            if line_id in taken_lines or entry_id in taken_entries:
-                continue
-            taken_lines.add(line_id)
-            taken_entries.add(entry_id)
-            pairs.append(Pair(line_id, entry_id, METHODS[rank]))
+        i_end, j_end = _group_end(lines, i), _group_end(entries, j)
+        candidates = _candidates(lines[i:i_end], entries[j:j_end], window, after)
+        if candidates:
+            pairs += _chosen(candidates)
+        i, j = i_end, j_end
     pairs.sort()
     return pairs
 
