@@ -41,6 +41,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from propgroup.ops.api import blp as health
     from propgroup.ops.request_id import init_request_id
     from propgroup.org.api import blp as org_api
+    from propgroup.reconciliation.api import blp as reconciliation_api
     from propgroup.storage.api import blp as documents_api
     from propgroup.tenancy.api import blp as tenant_api
     from propgroup.tenancy.middleware import init_tenancy
@@ -66,4 +67,5 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     api.register_blueprint(cashdesk_api)
     api.register_blueprint(fundreport_api)
     api.register_blueprint(banking_api)
+    api.register_blueprint(reconciliation_api)
     return app

@@ -11,6 +11,7 @@ from propgroup.fundreport import models as fundreport_models
 from propgroup.identity import models as identity_models
 from propgroup.jobs import models as jobs_models
 from propgroup.org import models as org_models
+from propgroup.reconciliation import models as reconciliation_models
 from propgroup.storage import models as storage_models
 from propgroup.tenancy import models as tenancy_models
 
@@ -26,6 +27,7 @@ __all__ = [
     "identity_models",
     "jobs_models",
     "org_models",
+    "reconciliation_models",
     "storage_models",
     "tenancy_models",
 ]

@@ -3,44 +3,28 @@ elsewhere), an approved request to write cheques against, and a cash box holding
 
 from __future__ import annotations
 
-import itertools
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from propgroup.approvals import service as approvals
 from propgroup.approvals.models import ApprovalRequest
-from propgroup.banking import numbers
 from propgroup.banking.models import BankAccount
 from propgroup.cashdesk import cash
 from propgroup.org import service as org
+from tests.support import banking
 from tests.support.groups import person, raise_request
 
 CASHIER = "zhao.chuna"  # cashier at SH-XTD (demo group)
 ACCOUNTANT, BRANCH_HEAD = "li.kuaiji", "wang.xiangmu"
 MANAGER = "sun.diqucaiwu"  # regional finance at EAST: the finance manager who signs off
 HOLDER = "qian.staff"  # department head at SH-XTD: takes cheques, raises requests
-_numbers = itertools.count(62220200001)
 
 
 def open_account(session, unit_code: str = "SH-XTD", account_type: str = "general") -> BankAccount:
-    number = str(next(_numbers)) + "0001"
-    account = BankAccount(
-        unit_id=org.get_unit_by_code(session, unit_code).id,
-        bank="中国工商银行",
-        bank_branch="上海新天地支行",
-        account_name="上海新天地项目分公司",
-        account_type=account_type,
-        purpose="日常结算",
-        number_cipher=numbers.encrypt(number),
-        number_digest=numbers.digest(number),
-        number_last4=number[-4:],
-        status="open",
-        opened_on=approvals.today(session),
+    return banking.open_account(
+        session, unit_code, account_type=account_type, opened_on=approvals.today(session)
     )
-    session.add(account)
-    session.flush()
-    return account
 
 
 def approved_request(

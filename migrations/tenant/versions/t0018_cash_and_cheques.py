@@ -2,14 +2,14 @@
 cash count sheets, cash-limit alerts, petty-cash advances, cash-desk settings
 
 Revision ID: t0018
-Revises: t0016
+Revises: t0017
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "t0018"
-down_revision = "t0016"
+down_revision = "t0017"
 branch_labels = None
 depends_on = None
 

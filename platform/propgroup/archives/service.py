@@ -256,16 +256,20 @@ def file_generated(
     title: str,
     source: tuple[str, int],
     files: Sequence[tuple[str, bytes]],
+    fiscal_year: int | None = None,
+    period: str | None = None,
 ) -> ArchiveItem:
-    """A record the system wrote (a destruction list, a handover list) filed as an item of this
-    year with its files; ``principal`` is who signed it into being."""
+    """A record the system wrote (a destruction list, a handover list, a reconciliation) filed
+    as an item of ``fiscal_year`` (default this year) and period with its files; ``principal``
+    is who signed it into being."""
     item = new_item(
         session,
         SYSTEM,
         {
             "class_code": class_code,
             "unit_id": unit.id,
-            "fiscal_year": today(session).year,
+            "fiscal_year": fiscal_year or today(session).year,
+            "period": period,
             "title": title[:300],
         },
         source=source,

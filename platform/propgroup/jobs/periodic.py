@@ -41,6 +41,8 @@ def periodic_job_definitions() -> list[PeriodicJob]:
         PeriodicJob("fundreport-take-week", "fundreport.take_week", cron="30 * * * 0,1"),
         # 02:30 Shanghai daily: dormant bank accounts get a closing request proposed (R-BNK-4).
         PeriodicJob("banking-dormancy", "banking.flag_dormant", cron="30 18 * * *"),
+        # 09:30 Shanghai every day: overdue bank reconciliations (R-BNK-5, after the 5th).
+        PeriodicJob("reconciliation-overdue", "reconciliation.note_overdue", cron="30 1 * * *"),
     ]
 
 

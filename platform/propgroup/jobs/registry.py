@@ -30,6 +30,7 @@ JOB_MODULES: tuple[str, ...] = (
     "propgroup.cashdesk.jobs",
     "propgroup.fundreport.jobs",
     "propgroup.banking.jobs",
+    "propgroup.reconciliation.jobs",
 )
 
 

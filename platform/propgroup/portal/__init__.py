@@ -111,6 +111,7 @@ def _nest_capability_pages() -> None:
     from propgroup.cashdesk.views import bp as cashdesk_bp
     from propgroup.fundreport.views import bp as fundreport_bp
     from propgroup.portal.views import bp
+    from propgroup.reconciliation.views import bp as reconciliation_bp
 
     bp.register_blueprint(approvals_bp)
     bp.register_blueprint(archives_bp)
@@ -118,6 +119,7 @@ def _nest_capability_pages() -> None:
     bp.register_blueprint(budgets_bp)
     bp.register_blueprint(cashdesk_bp)
     bp.register_blueprint(fundreport_bp)
+    bp.register_blueprint(reconciliation_bp)
 
 
 def init_portal(app: Flask) -> None:

@@ -30,6 +30,7 @@ ARCHIVES = NavItem("portal.archives.index", _l("Archives"))
 CASHDESK = NavItem("portal.cashdesk.index", _l("Cash desk"))
 FUNDS = NavItem("portal.fundreport.index", _l("Fund report"))
 BANKING = NavItem("portal.banking.index", _l("Bank accounts"))
+RECONCILIATION = NavItem("portal.reconciliation.index", _l("Bank reconciliation"))
 ADMINISTRATION = NavItem("portal.identity.admin_users", _l("Administration"))
 
 
@@ -62,7 +63,7 @@ def nav_items(session: Session, principal: Principal, user: User) -> list[NavIte
     if "archives:read" in actions:
         items.append(ARCHIVES)
     if "banking:read" in actions:
-        items.extend((BANKING, CASHDESK, FUNDS))
+        items.extend((BANKING, RECONCILIATION, CASHDESK, FUNDS))
     if may_administer(session, principal):
         items.append(ADMINISTRATION)
     return items
