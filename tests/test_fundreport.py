@@ -28,7 +28,8 @@ from propgroup.jobs.registry import job_named
 from propgroup.org import service as org
 from propgroup.tenancy import service as tenancy
 from tests.support.api import api_caller, personal_tokens
-from tests.support.fundreport import book, open_account
+from tests.support.banking import open_account
+from tests.support.fundreport import book
 from tests.support.groups import person, provision_demo
 
 WEEK = date(2026, 3, 8)  # a Sunday; the week runs from Monday 2 March

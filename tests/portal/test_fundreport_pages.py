@@ -19,7 +19,8 @@ from propgroup.fundreport import service
 from propgroup.org import service as org
 from propgroup.tenancy import service as tenancy
 from tests.portal.conftest import SCREENSHOTS, form_token, sign_in, signed_in_page
-from tests.support.fundreport import book, open_account
+from tests.support.banking import open_account
+from tests.support.fundreport import book
 from tests.support.groups import PASSWORD, provision_demo
 
 WEEK = date(2026, 3, 8)
