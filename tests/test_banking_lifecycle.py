@@ -434,9 +434,16 @@ def test_r_bnk_3_losing_a_role_elsewhere_raises_nothing(db):
 # --- R-BNK-4: dormancy -----------------------------------------------------------------------
 
 
+def _carried_over_long_ago(db, *accounts):
+    for account in accounts:
+        account.created_at = account.created_at - timedelta(days=3 * 366)
+    db.flush()
+
+
 def test_r_bnk_4_dormant_accounts_get_one_closing_proposal(db):
     today = approvals.today(db)
     quiet = existing_account(db, "310066000000001")  # opened 2020, no entries
+    _carried_over_long_ago(db, quiet)
     used = existing_account(db, "310066000000002")
     db.add(
         BookEntry(
@@ -465,6 +472,7 @@ def test_r_bnk_4_months_are_a_tenant_setting(db):
 
     today = approvals.today(db)
     account = existing_account(db, "310066000000004")
+    _carried_over_long_ago(db, account)
     db.add(
         BookEntry(
             account_id=account.id,

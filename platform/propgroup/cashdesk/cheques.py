@@ -34,6 +34,8 @@ MAX_NUMBER_DIGITS = 20
 
 def _open_account(session: Session, principal: Principal, account_id: int) -> BankAccount:
     account = read_account(session, principal, account_id, "banking:cash")
+    # FOR SHARE: a closing (FOR UPDATE, then closing_problems) waits for this cheque, or it waits.
+    session.refresh(account, with_for_update={"read": True})
     if account.status != "open":
         raise Conflict(
             f"bank account {account.id} is {account.status}: cheques need an open account",
@@ -445,6 +447,7 @@ def account_for(
     value = to_money(amount, "amount")
     payee_name = text_of(payee, "payee", max_length=200)
     cheque = _issued_cheque(session, principal, cheque_id)
+    session.get(BankAccount, cheque.account_id, with_for_update={"read": True})  # see _open_account
     ceiling = cheque.limit_amount if cheque.blank_approval_id else cheque.amount
     if value > ceiling:
         kind = "limit" if cheque.blank_approval_id else "amount"
