@@ -283,7 +283,7 @@ def test_r_bnk_2_keepers_are_three_different_active_people_of_the_unit(db):
         unit_id=_unit(db).id,
         form={**OPEN_FORM, "seals": {**SEALS, "finance_seal": "ljz.kuaiji"}},
     )
-    assert outsider.errors == {"seals.finance_seal": ["ljz.kuaiji holds no role at SH-XTD"]}
+    assert outsider.errors == {"seals.finance_seal": ["ljz.kuaiji holds no staff role at SH-XTD"]}
     db.execute(update(User).where(User.login == CASHIER).values(active=False))
     inactive = _refused(db, InvalidInput, kind="open", unit_id=_unit(db).id, form=OPEN_FORM)
     assert inactive.errors == {"signatories.0": [f"no active user {CASHIER!r}"]}
