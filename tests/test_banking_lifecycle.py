@@ -23,6 +23,7 @@ from propgroup.banking import checks, lifecycle, registration
 from propgroup.banking.dormancy import flag_dormant, months_before
 from propgroup.banking.keepers import person_left
 from propgroup.banking.models import (
+    AccountDeparture,
     AccountSeal,
     BankAccount,
     BankAccountRequest,
@@ -353,6 +354,14 @@ def test_r_bnk_3_a_deactivated_keeper_raises_the_change_request_and_handover(db)
         "seals": ["finance_seal"],
         "signatory": False,
     }
+    # The handover is due from the moment they leave, whatever becomes of the draft.
+    due = db.scalar(select(AccountDeparture).where(AccountDeparture.account_id == account.id))
+    assert (due.user_id, due.seals, due.signatory, due.resolved_at) == (
+        leaver.id,
+        ["finance_seal"],
+        False,
+        None,
+    )
     # Finance (regional, as the branch accountant left) must name the new keeper to submit.
     with pytest.raises(InvalidInput) as open_departure:
         lifecycle.revise(
@@ -387,6 +396,10 @@ def test_r_bnk_3_keeper_departure_end_to_end_with_handover(db):
     lifecycle.submit(db, person(db, ACCOUNTANT), request.id)
     approve_all(db, request)
     assert [u.login for _, u in checks.signatories_of(db, account.id)] == ["qian.chuna"]
+    # A signature is handed over to nobody: the departure is resolved without a handover list.
+    due = db.scalar(select(AccountDeparture).where(AccountDeparture.account_id == account.id))
+    assert (due.signatory, due.resolved_by) == (True, request.id)
+    assert db.scalar(select(Handover).where(Handover.leaving_id == leaver.id)) is None
 
 
 def test_r_bnk_3_a_seal_keeper_leaving_gets_a_handover_list_on_approval(db):
