@@ -23,6 +23,7 @@ from propgroup.banking import checks, lifecycle, registration
 from propgroup.banking.dormancy import flag_dormant, months_before
 from propgroup.banking.keepers import person_left
 from propgroup.banking.models import (
+    AccountDeparture,
     AccountSeal,
     BankAccount,
     BankAccountRequest,
@@ -283,7 +284,7 @@ def test_r_bnk_2_keepers_are_three_different_active_people_of_the_unit(db):
         unit_id=_unit(db).id,
         form={**OPEN_FORM, "seals": {**SEALS, "finance_seal": "ljz.kuaiji"}},
     )
-    assert outsider.errors == {"seals.finance_seal": ["ljz.kuaiji holds no role at SH-XTD"]}
+    assert outsider.errors == {"seals.finance_seal": ["ljz.kuaiji holds no staff role at SH-XTD"]}
     db.execute(update(User).where(User.login == CASHIER).values(active=False))
     inactive = _refused(db, InvalidInput, kind="open", unit_id=_unit(db).id, form=OPEN_FORM)
     assert inactive.errors == {"signatories.0": [f"no active user {CASHIER!r}"]}
@@ -353,6 +354,14 @@ def test_r_bnk_3_a_deactivated_keeper_raises_the_change_request_and_handover(db)
         "seals": ["finance_seal"],
         "signatory": False,
     }
+    # The handover is due from the moment they leave, whatever becomes of the draft.
+    due = db.scalar(select(AccountDeparture).where(AccountDeparture.account_id == account.id))
+    assert (due.user_id, due.seals, due.signatory, due.resolved_at) == (
+        leaver.id,
+        ["finance_seal"],
+        False,
+        None,
+    )
     # Finance (regional, as the branch accountant left) must name the new keeper to submit.
     with pytest.raises(InvalidInput) as open_departure:
         lifecycle.revise(
@@ -387,6 +396,10 @@ def test_r_bnk_3_keeper_departure_end_to_end_with_handover(db):
     lifecycle.submit(db, person(db, ACCOUNTANT), request.id)
     approve_all(db, request)
     assert [u.login for _, u in checks.signatories_of(db, account.id)] == ["qian.chuna"]
+    # A signature is handed over to nobody: the departure is resolved without a handover list.
+    due = db.scalar(select(AccountDeparture).where(AccountDeparture.account_id == account.id))
+    assert (due.signatory, due.resolved_by) == (True, request.id)
+    assert db.scalar(select(Handover).where(Handover.leaving_id == leaver.id)) is None
 
 
 def test_r_bnk_3_a_seal_keeper_leaving_gets_a_handover_list_on_approval(db):
@@ -434,9 +447,16 @@ def test_r_bnk_3_losing_a_role_elsewhere_raises_nothing(db):
 # --- R-BNK-4: dormancy -----------------------------------------------------------------------
 
 
+def _carried_over_long_ago(db, *accounts):
+    for account in accounts:
+        account.created_at = account.created_at - timedelta(days=3 * 366)
+    db.flush()
+
+
 def test_r_bnk_4_dormant_accounts_get_one_closing_proposal(db):
     today = approvals.today(db)
     quiet = existing_account(db, "310066000000001")  # opened 2020, no entries
+    _carried_over_long_ago(db, quiet)
     used = existing_account(db, "310066000000002")
     db.add(
         BookEntry(
@@ -465,6 +485,7 @@ def test_r_bnk_4_months_are_a_tenant_setting(db):
 
     today = approvals.today(db)
     account = existing_account(db, "310066000000004")
+    _carried_over_long_ago(db, account)
     db.add(
         BookEntry(
             account_id=account.id,

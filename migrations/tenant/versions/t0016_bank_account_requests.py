@@ -38,6 +38,12 @@ def upgrade() -> None:
         sa.Column("departed_user_id", sa.BigInteger(), nullable=True),
         sa.Column("created_by", sa.BigInteger(), nullable=True),
         sa.Column(
+            "authors",
+            postgresql.JSONB(astext_type=sa.Text()),
+            server_default="[]",
+            nullable=False,
+        ),
+        sa.Column(
             "created_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False
         ),
         sa.Column("submitted_by", sa.BigInteger(), nullable=True),
@@ -100,9 +106,47 @@ def upgrade() -> None:
         unique=True,
         postgresql_where=sa.text("status in ('draft', 'submitted', 'returned')"),
     )
+    op.create_table(
+        "bank_account_departures",
+        sa.Column("id", sa.BigInteger(), sa.Identity(always=False), nullable=False),
+        sa.Column("account_id", sa.BigInteger(), nullable=False),
+        sa.Column("user_id", sa.BigInteger(), nullable=False),
+        sa.Column("seals", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
+        sa.Column("signatory", sa.Boolean(), nullable=False),
+        sa.Column(
+            "left_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False
+        ),
+        sa.Column("resolved_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("resolved_by", sa.BigInteger(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["account_id"],
+            ["bank_accounts.id"],
+            name=op.f("fk_bank_account_departures_account_id_bank_accounts"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["users.id"], name=op.f("fk_bank_account_departures_user_id_users")
+        ),
+        sa.ForeignKeyConstraint(
+            ["resolved_by"],
+            ["bank_account_requests.id"],
+            name=op.f("fk_bank_account_departures_resolved_by_bank_account_requests"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_bank_account_departures")),
+    )
+    op.create_index(
+        op.f("ix_bank_account_departures_account_id"), "bank_account_departures", ["account_id"]
+    )
+    op.create_index(
+        "uq_bank_account_departures_outstanding",
+        "bank_account_departures",
+        ["account_id", "user_id"],
+        unique=True,
+        postgresql_where=sa.text("resolved_at is null"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("bank_account_departures")
     op.drop_table("bank_account_requests")
     op.drop_constraint(op.f("ck_tenant_settings_dormancy_months"), "tenant_settings", type_="check")
     op.drop_column("tenant_settings", "dormancy_months")

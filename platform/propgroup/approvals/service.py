@@ -36,7 +36,7 @@ from propgroup.approvals.policy import (
     stored_form,
 )
 from propgroup.approvals.sla import due_after
-from propgroup.approvals.subjects import tell_owner, tell_paid
+from propgroup.approvals.subjects import authors, tell_owner, tell_paid
 from propgroup.approvals.words import words_match
 from propgroup.audit.service import record
 from propgroup.db import BIGINT_MAX
@@ -626,16 +626,17 @@ def decide(
     steps = steps_of(session, request, request.revision)
     current = steps[step - 1]
     decided = {p for s in steps if s.status != "pending" for p in (s.decided_by, s.acting_for)}
+    writers = {request.requester_id} | authors(session, request)
     acting_for = _acting_as(
         session,
         principal,
         request,
         current.role,
         org.get_unit(session, current.unit_id),
-        excluded=(decided | {request.requester_id}) - {None},
+        excluded=(decided | writers) - {None},
     )
     people = {principal.id, acting_for} - {None}
-    if request.requester_id in people:
+    if writers & people:
         raise Forbidden("nobody approves their own request (R-APR-3)", code="self_approval")
     if any({s.decided_by, s.acting_for} & people for s in steps if s.status != "pending"):
         raise Forbidden("one person decides one step of a request (R-APR-3)", code="second_step")

@@ -21,6 +21,9 @@ _OWNERS = {
     "destruction_list": "propgroup.archives.destruction:list_request_settled",
     "bank_account": "propgroup.banking.settle:account_request_settled",
 }
+# Who wrote the subject (drafted, revised, submitted it) besides the engine's requester: they
+# do not decide it either (R-APR-3).
+_AUTHORS = {"bank_account": "propgroup.banking.lifecycle:authors_of"}
 # Told of every payment, in the payment's transaction: a paid request's vouchers are archived.
 _ON_PAID = ("propgroup.archives.filing:file_paid_request",)
 
@@ -36,6 +39,11 @@ def tell_owner(session: Session, request: ApprovalRequest) -> None:
     owner = _OWNERS.get(request.request_type)
     if owner is not None:
         by_name(owner)(session, request)
+
+
+def authors(session: Session, request: ApprovalRequest) -> set[int]:
+    reference = _AUTHORS.get(request.request_type)
+    return set(by_name(reference)(session, request)) if reference else set()
 
 
 def tell_paid(session: Session, request: ApprovalRequest) -> None:

@@ -6,13 +6,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import request
 from sqlalchemy import func, select
 
 from propgroup.api import Blueprint
 from propgroup.api.auth import current_principal
 from propgroup.api.idempotency import idempotent
 from propgroup.api.pagination import MAX_PAGE_SIZE, Selection, SelectPage
-from propgroup.banking import checks, lifecycle, registration
+from propgroup.approvals.schemas import AttachmentQuerySchema
+from propgroup.banking import checks, documents, lifecycle, registration
 from propgroup.banking.dormancy import change_dormancy_months
 from propgroup.banking.models import BankAccount, BankAccountRequest
 from propgroup.banking.schemas import (
@@ -28,7 +30,10 @@ from propgroup.banking.schemas import (
     OpeningInSchema,
 )
 from propgroup.banking.service import book_balance, read_account, shown_number, visible_accounts
+from propgroup.errors import TooLarge
 from propgroup.identity.authz import authorize_somewhere
+from propgroup.storage.schemas import DocumentSchema
+from propgroup.storage.settings import configured_store, max_upload_bytes
 from propgroup.tenancy.middleware import tenant_db
 from propgroup.tenancy.settings import dormancy_months
 
@@ -99,13 +104,49 @@ def register_opening(data, account_id: int):
     )
 
 
+# Not @idempotent: the stored response would hold the clear number; a retry is refused as a
+# duplicate number (409) instead.
 @blp.route("/accounts/existing", methods=["POST"])
-@idempotent
 @blp.arguments(ExistingInSchema)
 @blp.response(201, AccountDetailSchema)
 def register_existing(data):
     """An account opened before the system, with its opening balance (banking:admin, audited)."""
     return detail(registration.register_existing(tenant_db(), current_principal(), data))
+
+
+def _attach(entity_type: str, entity_id: int, filename: str):
+    limit = max_upload_bytes()
+    if request.content_length is not None and request.content_length > limit:
+        raise TooLarge(f"the file is larger than the {limit} byte limit", code="upload_too_large")
+    session, principal = tenant_db(), current_principal()
+    documents.check_attach(session, principal, entity_type, entity_id)
+    session.commit()  # no transaction stays open while the body streams in
+    return documents.attach(
+        session,
+        configured_store(),
+        principal,
+        entity_type,
+        entity_id,
+        stream=request.stream,
+        filename=filename,
+        max_bytes=limit,
+    )
+
+
+@blp.route("/accounts/<int:account_id>/documents", methods=["POST"])
+@blp.arguments(AttachmentQuerySchema, location="query")
+@blp.response(201, DocumentSchema)
+def attach_to_account(query, account_id: int):
+    """A paper of the account (raw request body), filed with it when it closes (banking:write)."""
+    return _attach(documents.ACCOUNT_ENTITY, account_id, query["filename"])
+
+
+@blp.route("/requests/<int:request_id>/documents", methods=["POST"])
+@blp.arguments(AttachmentQuerySchema, location="query")
+@blp.response(201, DocumentSchema)
+def attach_to_request(query, request_id: int):
+    """A paper of a request under way (raw request body), e.g. the signed form."""
+    return _attach(documents.REQUEST_ENTITY, request_id, query["filename"])
 
 
 @blp.route("/requests")

@@ -7,12 +7,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import BigInteger, func, select
 from sqlalchemy.orm import Session
 
 from propgroup.banking import people
 from propgroup.banking.models import (
     LIVE_REQUEST_STATUSES,
+    AccountDeparture,
     AccountSeal,
     AccountSignatory,
     BankAccount,
@@ -20,6 +21,7 @@ from propgroup.banking.models import (
 )
 from propgroup.banking.service import book_balance
 from propgroup.cashdesk.cheques import outstanding_cheques
+from propgroup.cashdesk.models import Cheque, ChequeBook
 from propgroup.errors import Conflict, InvalidInput
 from propgroup.identity.models import User
 from propgroup.org.models import OrgUnit
@@ -66,7 +68,33 @@ def closing_problems(session: Session, account: BankAccount) -> list[str]:
             f"{len(cheques)} cheque(s) are outstanding ({numbers}): account for or void them "
             "before closing"
         )
+    unused = unused_cheques(session, account.id)
+    if unused:
+        books = ", ".join(f"{book.first_number}-{book.last_number}" for book, _ in unused[:10])
+        problems.append(
+            f"{sum(left for _, left in unused)} blank cheque(s) of book(s) {books} are unused: "
+            "return them to the bank (重要空白票据) or void them before closing"
+        )
     return problems
+
+
+def unused_cheques(session: Session, account_id: int) -> list[tuple[ChequeBook, int]]:
+    """The account's cheque books with numbers never written, and how many."""
+    written = select(func.count(Cheque.id)).where(Cheque.book_id == ChequeBook.id).scalar_subquery()
+    size = (
+        func.cast(ChequeBook.last_number, BigInteger)
+        - func.cast(ChequeBook.first_number, BigInteger)
+        + 1
+    )
+    return [
+        (book, left)
+        for book, left in session.execute(
+            select(ChequeBook, size - written)
+            .where(ChequeBook.account_id == account_id)
+            .order_by(ChequeBook.first_number)
+        )
+        if left > 0
+    ]
 
 
 def refuse_closing(session: Session, account: BankAccount) -> None:
@@ -75,8 +103,27 @@ def refuse_closing(session: Session, account: BankAccount) -> None:
         raise Conflict("; ".join(problems), code="cannot_close", errors={"account_id": problems})
 
 
+def advisory_lock(session: Session, *key: object) -> None:
+    """Held until the transaction ends: a check-then-insert under it is not raced by another
+    transaction doing the same with the same key."""
+    session.execute(
+        select(func.pg_advisory_xact_lock(func.hashtextextended(":".join(map(str, key)), 0)))
+    )
+
+
+def refuse_department(unit: OrgUnit) -> None:
+    if unit.kind == "department":
+        raise InvalidInput(
+            "accounts are held by a branch, region or HQ, not a department",
+            code="bad_unit",
+            errors={"unit_id": ["a department"]},
+        )
+
+
 def refuse_second_basic(session: Session, unit: OrgUnit, *, request_id: int | None = None) -> None:
-    """一个单位只能开立一个基本存款账户: no second basic account, open, pending or asked for."""
+    """一个单位只能开立一个基本存款账户: no second basic account, open, pending or asked for.
+    Under a lock per unit, so two approvals or registrations at once do not both pass."""
+    advisory_lock(session, "bank_basic", unit.id)
     account = session.scalar(
         select(BankAccount.id).where(
             BankAccount.unit_id == unit.id,
@@ -128,22 +175,38 @@ def signatories_after(session: Session, account: BankAccount, changes: dict[str,
     return [user.login for _, user in signatories_of(session, account.id)]
 
 
-def check_departure(form: dict[str, Any], seals: dict[str, str], signers: list[str]) -> None:
-    """A change raised by a departure (R-BNK-3) replaces what the one leaving kept."""
-    departure = form.get("departure")
-    if not departure:
-        return
-    left = departure["user"]
-    problems = {
-        f"changes.seals.{kind}": [f"{left} has left: name the seal's new keeper"]
-        for kind in departure["seals"]
-        if seals.get(kind) == left
-    }
-    if left in signers:
-        problems["changes.signatories"] = [f"{left} has left: the signatories leave them out"]
+def outstanding_departures(
+    session: Session, account_id: int, *, lock: bool = False
+) -> list[tuple[AccountDeparture, User]]:
+    """The account's departures not yet resolved (R-BNK-3), oldest first."""
+    query = (
+        select(AccountDeparture, User)
+        .join(User, User.id == AccountDeparture.user_id)
+        .where(AccountDeparture.account_id == account_id, AccountDeparture.resolved_at.is_(None))
+        .order_by(AccountDeparture.id)
+    )
+    return list(session.execute(query.with_for_update(of=AccountDeparture) if lock else query))
+
+
+def check_departures(
+    session: Session, account: BankAccount, seals: dict[str, str], signers: list[str]
+) -> None:
+    """Any change of an account with someone gone replaces what they kept (R-BNK-3), whatever
+    else it changes and whoever raised it: the departure is the system's record, not the form's."""
+    problems: dict[str, list[str]] = {}
+    for _, user in outstanding_departures(session, account.id):
+        for kind, keeper in seals.items():
+            if keeper == user.login:
+                problems[f"changes.seals.{kind}"] = [
+                    f"{user.login} has left: name the seal's new keeper"
+                ]
+        if user.login in signers:
+            problems["changes.signatories"] = [
+                f"{user.login} has left: the signatories leave them out"
+            ]
     if problems:
         raise InvalidInput(
-            f"the change replaces what {left} kept (R-BNK-3)",
+            "the change replaces what the people who left kept (R-BNK-3)",
             code="departure_open",
             errors=problems,
         )
@@ -171,6 +234,6 @@ def check_content(
         raise Conflict(f"account {account.id} is closed", code="account_closed")
     seals = seals_after(session, account, form["changes"])
     signers = signatories_after(session, account, form["changes"])
-    check_departure(form, seals, signers)
-    if "seals" in form["changes"] or "signatories" in form["changes"]:
-        people.checked_people(session, unit, seals, signers)
+    check_departures(session, account, seals, signers)
+    # Always: whoever keeps or signs after any change is eligible then (R-BNK-2, R-BNK-3).
+    people.checked_people(session, unit, seals, signers)

@@ -1,6 +1,6 @@
 """A closed account's file (银行账户资料, R-BNK-6, §10.1.4.6): the request forms from opening to
 closing, its number, seals and signatories, and every document attached to the account or its
-requests, filed as one archive item of the account's unit."""
+requests uploaded at the account's unit, filed as one archive item of the account's unit."""
 
 from __future__ import annotations
 
@@ -63,7 +63,9 @@ def _people_lines(session: Session, account: BankAccount) -> list[str]:
 def account_file_pdf(
     session: Session, account: BankAccount, requests: list[BankAccountRequest]
 ) -> bytes:
-    number = numbers.decrypt(account.number_cipher) if account.number_cipher else "-"
+    # Masked: the file is read with documents:read / archives:read, not banking:numbers; the
+    # clear number stays in the account's encrypted row.
+    number = numbers.masked(account.number_last4) or "-"
     unit = org.get_unit(session, account.unit_id)
     text = [
         "银行账户资料 / Bank account file",
@@ -108,11 +110,12 @@ def file_account(session: Session, account: BankAccount) -> ArchiveItem:
         session.scalars(
             select(Document)
             .where(
+                Document.unit_id == account.unit_id,  # never another unit's upload
                 or_(
                     (Document.entity_type == ACCOUNT_ENTITY) & (Document.entity_id == account.id),
                     (Document.entity_type == REQUEST_ENTITY)
                     & Document.entity_id.in_([r.id for r in requests]),
-                )
+                ),
             )
             .order_by(Document.id)
         )

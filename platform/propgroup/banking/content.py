@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
-from propgroup.banking.models import ACCOUNT_TYPES, REQUEST_KINDS, SEAL_KINDS
+from propgroup.banking.banks import canonical
+from propgroup.banking.models import ACCOUNT_TYPES, REQUEST_KINDS
 from propgroup.errors import InvalidInput
 
 REASON = fields.String(required=True, validate=validate.Length(min=1, max=2000))
@@ -59,6 +60,10 @@ class OpenFormSchema(Schema):
         if len(set(data["signatories"])) != len(data["signatories"]):
             raise ValidationError("a signatory is named once", "signatories")
 
+    @post_load
+    def _bank_as_recorded(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
+        return {**data, "bank": canonical(data["bank"])}
+
 
 class ChangesSchema(Schema):
     seals = fields.Nested(SealChangesSchema)
@@ -76,18 +81,12 @@ class ChangesSchema(Schema):
             raise ValidationError("a signatory is named once", "signatories")
 
 
-class DepartureSchema(Schema):
-    """Written by the system when a keeper or signatory leaves (R-BNK-3): what must be replaced."""
-
-    user = _login()
-    seals = fields.List(fields.String(validate=validate.OneOf(list(SEAL_KINDS))))
-    signatory = fields.Boolean(load_default=False)
-
-
 class ChangeFormSchema(Schema):
+    """What finance writes. The departure a system draft names (R-BNK-3) is not part of it: it
+    is the system's record (keepers.py), and a form cannot claim one."""
+
     changes = fields.Nested(ChangesSchema, required=True)
     reason = REASON
-    departure = fields.Nested(DepartureSchema, load_default=None)
 
 
 class CloseFormSchema(Schema):

@@ -8,14 +8,15 @@ from __future__ import annotations
 from calendar import monthrange
 from datetime import date
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Date, cast, func, or_, select
 from sqlalchemy.orm import Session
 
+from propgroup.approvals import service as approvals
 from propgroup.audit.service import record
 from propgroup.banking.lifecycle import system_draft
 from propgroup.banking.models import BankAccount, BankAccountRequest, BookEntry
 from propgroup.identity.authz import authorize
-from propgroup.identity.principals import Principal
+from propgroup.identity.principals import SYSTEM, Principal
 from propgroup.org import service as org
 from propgroup.tenancy.models import TenantSettings
 from propgroup.tenancy.settings import dormancy_months
@@ -27,38 +28,70 @@ def months_before(day: date, months: int) -> date:
     return date(year, month + 1, min(day.day, monthrange(year, month + 1)[1]))
 
 
-def flag_dormant(session: Session, today: date) -> list[BankAccountRequest]:
-    """Flag newly dormant accounts and propose their closing; an account used again is no
-    longer dormant. Returns the closing requests proposed."""
-    cutoff = months_before(today, dormancy_months(session))
+def _dormant(cutoff: date, today: date):
+    """Dormant: no journal entry since the cutoff, counting from the latest of the last entry,
+    the opening and the day the account came into the system (an account carried over by
+    register_existing is not dormant on its first night), or its single purpose finished."""
     last_entry = (
         select(func.max(BookEntry.entry_date))
         .where(BookEntry.account_id == BankAccount.id)
         .scalar_subquery()
     )
-    last_used = func.coalesce(last_entry, BankAccount.opened_on)
-    dormant = or_(
+    last_used = func.greatest(last_entry, BankAccount.opened_on, cast(BankAccount.created_at, Date))
+    return or_(
         last_used <= cutoff,
         BankAccount.single_purpose & (BankAccount.purpose_finished_on <= today),
     )
+
+
+def _used_again(session: Session, account: BankAccount) -> None:
+    """The flag cleared, audited, and the closing proposed for that spell withdrawn if finance
+    has not taken it up (still a draft)."""
+    before, account.dormant_since = account.dormant_since, None
+    stale = session.scalars(
+        select(BankAccountRequest).where(
+            BankAccountRequest.account_id == account.id,
+            BankAccountRequest.origin == "dormancy",
+            BankAccountRequest.status == "draft",
+        )
+    ).all()
+    for request in stale:
+        request.status, request.decided_at = "withdrawn", approvals.now()
+        record(session, SYSTEM, "banking.request_withdrawn", "bank_account_request", request.id)
+    record(
+        session,
+        SYSTEM,
+        "banking.dormancy_cleared",
+        "bank_account",
+        account.id,
+        before={"dormant_since": before},
+        after={"withdrawn": [request.id for request in stale]},
+    )
+
+
+def flag_dormant(session: Session, today: date) -> list[BankAccountRequest]:
+    """Flag newly dormant accounts and propose their closing; an account used again is no
+    longer dormant. An account flagged has had its closing proposed: one with another request
+    under way is proposed on a later night. Returns the closing requests proposed."""
+    months = dormancy_months(session)
     accounts = session.execute(
-        select(BankAccount, dormant)
+        select(BankAccount, _dormant(months_before(today, months), today))
         .where(BankAccount.status == "open")
         .with_for_update(of=BankAccount)
     ).all()
     proposed = []
     for account, is_dormant in accounts:
         if not is_dormant:
-            account.dormant_since = None  # used again: a later spell is proposed afresh
+            if account.dormant_since is not None:
+                _used_again(session, account)  # a later spell is proposed afresh
             continue
         if account.dormant_since is not None:
             continue
-        account.dormant_since = today
         finished = account.single_purpose and account.purpose_finished_on
         reason = (
             f"专项业务已于 {account.purpose_finished_on} 完结 (R-BNK-4)"
             if finished and account.purpose_finished_on <= today
-            else f"{dormancy_months(session)} 个月无收支, 长期不使用 (R-BNK-4)"
+            else f"{months} 个月无收支, 长期不使用 (R-BNK-4)"
         )
         request = system_draft(
             session,
@@ -68,6 +101,7 @@ def flag_dormant(session: Session, today: date) -> list[BankAccountRequest]:
             origin="dormancy",
         )
         if request is not None:
+            account.dormant_since = today
             proposed.append(request)
     session.flush()
     return proposed

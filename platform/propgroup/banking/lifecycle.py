@@ -11,8 +11,9 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from propgroup.approvals import service as approvals
+from propgroup.approvals.models import ApprovalRequest
 from propgroup.audit.service import record
-from propgroup.banking.checks import check_content, refuse_second_request
+from propgroup.banking.checks import check_content, refuse_department, refuse_second_request
 from propgroup.banking.content import checked_form
 from propgroup.banking.models import (
     LIVE_REQUEST_STATUSES,
@@ -91,12 +92,7 @@ def _target(
         if not isinstance(unit_id, int) or isinstance(unit_id, bool):
             raise InvalidInput("an opening names its unit", errors={"unit_id": ["required"]})
         unit = org.get_unit(session, unit_id)
-        if unit.kind == "department":
-            raise InvalidInput(
-                "accounts are held by a branch, region or HQ, not a department",
-                code="bad_unit",
-                errors={"unit_id": ["a department"]},
-            )
+        refuse_department(unit)
         authorize(session, principal, "banking:write", unit)
         return unit, None
     if not isinstance(account_id, int) or isinstance(account_id, bool):
@@ -139,6 +135,7 @@ def raise_request(
         origin="finance",
         status="draft",
         created_by=principal.id,
+        authors=[principal.id],
     )
     session.add(request)
     session.flush()
@@ -203,6 +200,7 @@ def system_draft(
 
 
 def _revisable(session: Session, principal: Principal, request_id: int) -> BankAccountRequest:
+    """The request, about to be written by ``principal``, who joins its authors."""
     _person(principal)
     request = read_request(session, principal, request_id, "banking:write", lock=True)
     if request.status not in ("draft", "returned"):
@@ -211,7 +209,17 @@ def _revisable(session: Session, principal: Principal, request_id: int) -> BankA
             "changes or goes (again) into approval",
             code="bad_state",
         )
+    if principal.id not in request.authors:
+        request.authors = [*request.authors, principal.id]
     return request
+
+
+def authors_of(session: Session, approval: ApprovalRequest) -> set[int]:
+    """The approvals engine's question (R-APR-3): who wrote the bank request it decides."""
+    request = session.scalar(
+        select(BankAccountRequest).where(BankAccountRequest.approval_request_id == approval.id)
+    )
+    return set(request.authors) - {None} if request else set()
 
 
 def _account_of(session: Session, request: BankAccountRequest) -> BankAccount | None:
@@ -220,11 +228,17 @@ def _account_of(session: Session, request: BankAccountRequest) -> BankAccount | 
     return session.get(BankAccount, request.account_id, with_for_update=True)
 
 
+def _finance_part(form: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in form.items() if key != "departure"}
+
+
 def _form_kept(request: BankAccountRequest, form: dict[str, Any]) -> dict[str, Any]:
-    """What the system wrote on the form (the departure to replace) stays on it."""
-    if request.form.get("departure"):
-        form = {**form, "departure": request.form["departure"]}
-    return checked_form(request.kind, form)
+    """Finance's form, checked; the departure the system wrote on its own draft (R-BNK-3) stays
+    on it, for the record: no form can bring one in."""
+    checked = checked_form(request.kind, form)
+    if request.departed_user_id is not None and "departure" in request.form:
+        checked["departure"] = request.form["departure"]
+    return checked
 
 
 def revise(
@@ -275,7 +289,7 @@ def _lines(request: BankAccountRequest) -> list[dict[str, Any]]:
 def submit(session: Session, principal: Principal, request_id: int) -> BankAccountRequest:
     """Into approval: the form is checked against the records again, as they are now."""
     request = _revisable(session, principal, request_id)
-    checked = checked_form(request.kind, request.form)
+    checked = checked_form(request.kind, _finance_part(request.form))
     unit = org.get_unit(session, request.unit_id)
     check_content(session, request.kind, unit, _account_of(session, request), checked, request.id)
     title, payee = _title(session, request, unit)
@@ -318,15 +332,23 @@ def submit(session: Session, principal: Principal, request_id: int) -> BankAccou
 
 
 def withdraw(session: Session, principal: Principal, request_id: int) -> BankAccountRequest:
-    """Taken back by finance: a draft or returned request ends; one in approval is withdrawn
-    from the engine, which tells ``account_request_settled``."""
+    """Taken back by finance: a draft ends; one in the engine (in approval or returned) is
+    withdrawn there too, which tells ``account_request_settled``. A departure's change is not
+    withdrawn (R-BNK-3): it is completed and approved."""
     _person(principal)
     request = read_request(session, principal, request_id, "banking:write", lock=True)
-    if request.status == "submitted":
-        approvals.withdraw(session, principal, request.approval_request_id, by_owner=True)
-        return request
-    if request.status not in ("draft", "returned"):
+    if request.origin == "keeper_departure" and request.status in LIVE_REQUEST_STATUSES:
+        raise Conflict(
+            f"request {request.id} replaces the seals or signature of someone who left "
+            "(R-BNK-3): name who takes over and submit it; it cannot be withdrawn",
+            code="departure_not_withdrawn",
+        )
+    if request.status not in LIVE_REQUEST_STATUSES:
         raise Conflict(f"request {request.id} is {request.status}", code="bad_state")
+    if request.approval_request_id is not None:
+        approvals.withdraw(session, principal, request.approval_request_id, by_owner=True)
+        if request.status == "withdrawn":  # settled by the engine's call-back
+            return request
     request.status, request.decided_at = "withdrawn", approvals.now()
     session.flush()
     record(session, principal, "banking.request_withdrawn", "bank_account_request", request.id)

@@ -182,7 +182,37 @@ class BankAccountRequest(TenantBase):
     # R-BNK-3: the seal keeper or signatory who left, whose seals and signature it replaces.
     departed_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))  # None: the system
+    # Everyone who raised, revised or submitted it: none of them decides it (R-APR-3).
+    authors: Mapped[list[int]] = mapped_column(JSONB, default=list, server_default="[]")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     submitted_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     submitted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class AccountDeparture(TenantBase):
+    """A departure due on an account (R-BNK-3): someone who kept one of its seals or signed for
+    it has left. It stays outstanding, whatever happens to the draft raised for it, until an
+    approved change (or the closing) no longer has them keep or sign anything; only then is it
+    resolved. Keeps what the handover must cover (the seals) from the moment they leave."""
+
+    __tablename__ = "bank_account_departures"
+    __table_args__ = (
+        Index(
+            "uq_bank_account_departures_outstanding",
+            "account_id",
+            "user_id",
+            unique=True,
+            postgresql_where=text("resolved_at is null"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("bank_accounts.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    seals: Mapped[list[str]] = mapped_column(JSONB)  # seal kinds to hand over
+    signatory: Mapped[bool] = mapped_column(Boolean)
+    left_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The approved change or closing after which they keep and sign nothing of the account.
+    resolved_by: Mapped[int | None] = mapped_column(ForeignKey("bank_account_requests.id"))

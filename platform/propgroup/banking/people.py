@@ -1,5 +1,9 @@
-"""Who may keep an account's reserved seals and sign for it (R-BNK-2, R-BNK-3): active people
-working at the account's unit; the three seals kept by three different people."""
+"""Who may keep an account's reserved seals and sign for it (R-BNK-2, R-BNK-3): active staff of
+the account's unit (a role held there, above it or in one of its departments; an auditor's, a
+group admin's or a partner client's role makes nobody staff: they check or run the system, they
+keep nothing); the three seals kept by three different people, and the finance head's name seal
+by a finance head personally (§10.1.3.7 地区财务负责人章由其本人保存). The unit head's name seal
+may be kept by the head or whoever the head designates, so it needs staff only."""
 
 from __future__ import annotations
 
@@ -13,13 +17,18 @@ from propgroup.errors import InvalidInput
 from propgroup.identity.models import RoleAssignment, User
 from propgroup.org.models import OrgUnit
 
-# A partner client's role only lets an API client act; it makes nobody staff of the unit.
-_NOT_STAFF = ("partner_client",)
+_NOT_STAFF = ("partner_client", "auditor", "group_admin")
+# Roles that head a unit's finance: the branch's accountant, the region's finance, HQ's director.
+FINANCE_HEADS = ("branch_accountant", "regional_finance", "finance_director")
+_ROLES_FOR = {"finance_head_name_seal": FINANCE_HEADS}
 
 
-def works_at(session: Session, user_id: int, unit: OrgUnit) -> bool:
-    """Active, with a role that reaches the unit (held there or above) or held inside it (one
-    of its departments)."""
+def works_at(
+    session: Session, user_id: int, unit: OrgUnit, roles: Iterable[str] | None = None
+) -> bool:
+    """Active, with a staff role (one of ``roles`` when given) that reaches the unit (held
+    there or above) or held inside it (one of its departments)."""
+    role = RoleAssignment.role.in_(tuple(roles)) if roles else literal(True)
     return (
         session.scalar(
             select(RoleAssignment.id)
@@ -28,6 +37,7 @@ def works_at(session: Session, user_id: int, unit: OrgUnit) -> bool:
             .where(
                 RoleAssignment.user_id == user_id,
                 RoleAssignment.role.not_in(_NOT_STAFF),
+                role,
                 User.active,
                 or_(
                     literal(unit.path).startswith(OrgUnit.path),
@@ -47,13 +57,19 @@ def _users_by_login(session: Session, logins: Iterable[str]) -> dict[str, User]:
 
 
 def _staff(
-    session: Session, unit: OrgUnit, login: str, users: Mapping[str, User], where: str
+    session: Session,
+    unit: OrgUnit,
+    login: str,
+    users: Mapping[str, User],
+    where: str,
+    roles: Iterable[str] | None = None,
 ) -> tuple[User | None, dict[str, list[str]]]:
     user = users.get(login)
     if user is None or not user.active:
         return None, {where: [f"no active user {login!r}"]}
-    if not works_at(session, user.id, unit):
-        return None, {where: [f"{login} holds no role at {unit.code}"]}
+    if not works_at(session, user.id, unit, roles):
+        held = f"none of {', '.join(roles)}" if roles else "no staff role"
+        return None, {where: [f"{login} holds {held} at {unit.code}"]}
     return user, {}
 
 
@@ -67,7 +83,9 @@ def checked_people(
     problems: dict[str, list[str]] = {}
     keepers: dict[str, User] = {}
     for kind in SEAL_KINDS:
-        user, problem = _staff(session, unit, seals[kind], users, f"seals.{kind}")
+        user, problem = _staff(
+            session, unit, seals[kind], users, f"seals.{kind}", _ROLES_FOR.get(kind)
+        )
         problems |= problem
         if user is not None:
             keepers[kind] = user

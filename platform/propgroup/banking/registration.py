@@ -13,14 +13,16 @@ from marshmallow import fields, validate
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from propgroup.approvals.service import today
 from propgroup.archives.schedule import checked_by
 from propgroup.audit.service import record
 from propgroup.banking import numbers
-from propgroup.banking.checks import refuse_second_basic
+from propgroup.banking.checks import advisory_lock, refuse_department, refuse_second_basic
 from propgroup.banking.closure import ACCOUNT_ENTITY
 from propgroup.banking.content import OpenFormSchema
 from propgroup.banking.models import BankAccount, BookEntry
-from propgroup.banking.service import read_account
+from propgroup.banking.schemas import ID
+from propgroup.banking.service import may_read, read_account
 from propgroup.banking.settle import seat_people
 from propgroup.errors import Conflict, InvalidInput
 from propgroup.identity.authz import authorize
@@ -30,35 +32,44 @@ from propgroup.org import service as org
 from propgroup.storage import service as storage
 
 
-def _number_taken(session: Session, bank: str, number: str) -> None:
-    """One account number once at one bank, found by its digest: nothing is decrypted."""
+def _number_taken(session: Session, principal: Principal, bank: str, number: str) -> None:
+    """One account number once at one bank, found by its digest: nothing is decrypted. Held
+    until commit (an advisory lock on bank and digest), so two registrations of one number
+    cannot both pass the check; the second sees the first's row."""
+    key = numbers.digest(session, number)
+    advisory_lock(session, "bank_number", bank, key.hex())
     taken = session.scalar(
-        select(BankAccount.id).where(
-            BankAccount.bank == bank, BankAccount.number_digest == numbers.digest(number)
-        )
+        select(BankAccount).where(BankAccount.bank == bank, BankAccount.number_digest == key)
     )
     if taken:
+        # Another unit's account is not named to someone who may not read it.
+        which = f" (account {taken.id})" if may_read(session, principal, taken) else ""
         raise Conflict(
-            f"{bank} already has an account with the number ending {number[-4:]} "
-            f"(account {taken}): one number is registered once at one bank",
+            f"{bank} already has an account with the number ending {number[-4:]}{which}: one "
+            "number is registered once at one bank",
             code="duplicate_account",
         )
 
 
-def _set_number(account: BankAccount, number: str) -> None:
-    account.number_cipher = numbers.encrypt(number)
-    account.number_digest = numbers.digest(number)
+def _set_number(session: Session, account: BankAccount, number: str) -> None:
+    account.number_cipher = numbers.encrypt(session, number)
+    account.number_digest = numbers.digest(session, number)
     account.number_last4 = number[-4:]
 
 
 def _documents(
     session: Session, principal: Principal, account: BankAccount, ids: Sequence[int]
 ) -> list[int]:
-    """Documents uploaded for this account (entity ``bank_account``), readable by the caller."""
+    """Documents uploaded for this account (entity ``bank_account``) at its unit, readable by
+    the caller."""
     problems = {}
     for index, document_id in enumerate(ids):
         document = storage.read_document(session, principal, document_id)
-        if (document.entity_type, document.entity_id) != (ACCOUNT_ENTITY, account.id):
+        if (document.entity_type, document.entity_id, document.unit_id) != (
+            ACCOUNT_ENTITY,
+            account.id,
+            account.unit_id,
+        ):
             problems[f"document_ids.{index}"] = [
                 f"document {document_id} was not uploaded for account {account.id}"
             ]
@@ -90,9 +101,9 @@ def register_opening(
             "opening that was approved",
             code="not_pending",
         )
-    _number_taken(session, account.bank, checked)
+    _number_taken(session, principal, account.bank, checked)
     documents = _documents(session, principal, account, document_ids)
-    _set_number(account, checked)
+    _set_number(session, account, checked)
     account.status, account.opened_on = "open", opened_on
     session.flush()
     record(
@@ -117,12 +128,19 @@ class ExistingAccountSchema(OpenFormSchema):
     class Meta:
         exclude = ("reason",)
 
-    unit_id = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+    unit_id = fields.Integer(required=True, strict=True, validate=ID)
     number = fields.Raw(required=True)
     opened_on = fields.Date(required=True)
     opening_balance = fields.Raw(required=True)
     balance_on = fields.Date(required=True)
-    note = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+    # Kept only in the audit event, written at commit: a NUL would fail there, after the answer.
+    note = fields.String(
+        required=True,
+        validate=[
+            validate.Length(min=1, max=2000),
+            validate.Regexp(r"^[^\x00]*$", error="no NUL (0x00) characters"),
+        ],
+    )
 
 
 def register_existing(session: Session, principal: Principal, spec: dict[str, Any]) -> BankAccount:
@@ -131,11 +149,18 @@ def register_existing(session: Session, principal: Principal, spec: dict[str, An
     checked = checked_by(ExistingAccountSchema(), spec, "the account was refused", "bad_account")
     unit = org.get_unit(session, checked["unit_id"])
     authorize(session, principal, "banking:admin", unit)
+    refuse_department(unit)
+    if checked["opened_on"] > today(session):
+        raise InvalidInput(
+            "an existing account was opened on a day that has come",
+            code="bad_date",
+            errors={"opened_on": [f"at most {today(session)}"]},
+        )
     number = numbers.checked_number(checked["number"])
     balance: Decimal = to_money(checked["opening_balance"], "opening_balance", allow_zero=True)
     if checked["account_type"] == "basic":
         refuse_second_basic(session, unit)
-    _number_taken(session, checked["bank"], number)
+    _number_taken(session, principal, checked["bank"], number)
     account = BankAccount(
         unit_id=unit.id,
         **{
@@ -153,7 +178,7 @@ def register_existing(session: Session, principal: Principal, spec: dict[str, An
         status="open",
         opened_on=checked["opened_on"],
     )
-    _set_number(account, number)
+    _set_number(session, account, number)
     session.add(account)
     session.flush()
     seat_people(session, account, checked["seals"], checked["signatories"])

@@ -7,6 +7,9 @@ from marshmallow import fields, validate
 
 from propgroup.api.schema import Schema
 from propgroup.banking.models import ACCOUNT_STATUSES, REQUEST_KINDS, REQUEST_STATUSES
+from propgroup.db import BIGINT_MAX
+
+ID = validate.Range(min=1, max=BIGINT_MAX)  # an id beyond a bigint is a 422, not a 500
 
 
 class AccountSchema(Schema):
@@ -72,7 +75,7 @@ class AccountQuerySchema(Schema):
 
 class AccountRequestQuerySchema(Schema):
     status = fields.String(validate=validate.OneOf(REQUEST_STATUSES))
-    account_id = fields.Integer()
+    account_id = fields.Integer(validate=ID)
 
 
 class AccountRequestInSchema(Schema):
@@ -91,7 +94,7 @@ class FormInSchema(Schema):
 class OpeningInSchema(Schema):
     number = fields.Raw(required=True, metadata={"description": "8 to 32 digits"})
     opened_on = fields.Date(required=True)
-    document_ids = fields.List(fields.Integer(strict=True), load_default=list)
+    document_ids = fields.List(fields.Integer(strict=True, validate=ID), load_default=list)
 
 
 class ExistingInSchema(Schema):

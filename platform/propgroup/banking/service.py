@@ -37,6 +37,10 @@ def read_account(
     return account
 
 
+def may_read(session: Session, principal: Principal, account: BankAccount) -> bool:
+    return can(session, principal, "banking:read", session.get(OrgUnit, account.unit_id))
+
+
 def visible_accounts(session: Session, principal: Principal) -> Select[tuple[BankAccount]]:
     return (
         select(BankAccount)
@@ -52,7 +56,7 @@ def shown_number(session: Session, principal: Principal, account: BankAccount) -
         return None
     unit = session.get(OrgUnit, account.unit_id)
     if can(session, principal, "banking:numbers", unit):
-        return numbers.decrypt(account.number_cipher)
+        return numbers.decrypt(session, account.number_cipher)
     return numbers.masked(account.number_last4)
 
 

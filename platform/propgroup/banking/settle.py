@@ -16,7 +16,7 @@ from propgroup.approvals.models import ApprovalRequest
 from propgroup.audit.service import record
 from propgroup.banking import people
 from propgroup.banking.checks import (
-    check_departure,
+    check_departures,
     refuse_closing,
     refuse_second_basic,
     seals_after,
@@ -25,7 +25,7 @@ from propgroup.banking.checks import (
     signatories_of,
 )
 from propgroup.banking.closure import file_account
-from propgroup.banking.handover import handover_due
+from propgroup.banking.handover import resolve_departures
 from propgroup.banking.models import (
     SEAL_KINDS,
     AccountSeal,
@@ -150,13 +150,12 @@ def _apply_change(session: Session, request: BankAccountRequest) -> dict[str, An
         )
     seals = seals_after(session, account, changes)
     signers = signatories_after(session, account, changes)
-    check_departure(request.form, seals, signers)
-    if "seals" in changes or "signatories" in changes:
-        seat_people(session, account, seals, changes.get("signatories"))
-    handover = None
-    if request.form.get("departure"):
-        handover = handover_due(session, request, account)
-    return {"before": before, "changes": changes, "handover": handover}
+    check_departures(session, account, seals, signers)
+    # Seated (and so checked) on every change: a keeper who left since the request was raised
+    # stops any change of the account, not only one of its seals (R-BNK-3).
+    seat_people(session, account, seals, changes.get("signatories"))
+    handovers = resolve_departures(session, request, account)
+    return {"before": before, "changes": changes, "handovers": handovers}
 
 
 def _apply_close(session: Session, request: BankAccountRequest) -> dict[str, Any]:
@@ -164,6 +163,7 @@ def _apply_close(session: Session, request: BankAccountRequest) -> dict[str, Any
     refuse_closing(session, account)
     account.status, account.closed_on = "closed", _today(session)
     session.flush()
+    resolve_departures(session, request, account)  # the account's seals go with it
     item = file_account(session, account)
     return {"closed_on": account.closed_on, "archive_item": item.id}
 

@@ -37,6 +37,8 @@ FINANCE_ACTIONS = ("banking:cash", "banking:write")  # who may draw cash with a 
 
 def _open_account(session: Session, principal: Principal, account_id: int) -> BankAccount:
     account = read_account(session, principal, account_id, "banking:cash")
+    # FOR SHARE: a closing (FOR UPDATE, then closing_problems) waits for this cheque, or it waits.
+    session.refresh(account, with_for_update={"read": True})
     if account.status != "open":
         raise Conflict(
             f"bank account {account.id} is {account.status}: cheques need an open account",
@@ -501,6 +503,7 @@ def account_for(
     the amount within its limit."""
     signed_by_person(principal)
     cheque = _issued_cheque(session, principal, cheque_id)
+    session.get(BankAccount, cheque.account_id, with_for_update={"read": True})  # see _open_account
     if cheque.blank_approval_id is not None:
         value, payee_name = _blank_payment(cheque, amount, payee)
     else:

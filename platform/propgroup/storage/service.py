@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from propgroup.audit.service import record
-from propgroup.db import TENANT_PLACEHOLDER
+from propgroup.db import TENANT_PLACEHOLDER, get_by_id
 from propgroup.errors import InvalidInput, NotFound
 from propgroup.identity.authz import authorize
 from propgroup.identity.principals import Principal
@@ -141,7 +141,7 @@ def _reference_error(exc: IntegrityError, unit_id: int | None, uploaded_by: int 
 
 
 def get_document(session: Session, document_id: int) -> Document:
-    document = session.get(Document, document_id)
+    document = get_by_id(session, Document, document_id)
     if document is None:
         raise NotFound(f"document {document_id} does not exist", code="document_not_found")
     return document
@@ -230,6 +230,8 @@ def _unit_for(session: Session, unit_id: int | None) -> OrgUnit:
 OWNED_ENTITY_TYPES = {
     "approval_request": "POST /api/approvals/<id>/attachments",
     "archive_item": "POST /api/archives/items/<id>/files",
+    "bank_account": "POST /api/banking/accounts/<id>/documents",
+    "bank_account_request": "POST /api/banking/requests/<id>/documents",
 }
 
 
