@@ -24,6 +24,7 @@ from propgroup.cashdesk.schemas import (
     BookInSchema,
     BookSchema,
     CashdeskSettingsSchema,
+    CashEntryInSchema,
     ChequeInSchema,
     ChequeQuerySchema,
     ChequeSchema,
@@ -31,7 +32,6 @@ from propgroup.cashdesk.schemas import (
     CountQuerySchema,
     CountSchema,
     DecisionInSchema,
-    EntryInSchema,
     EntrySchema,
     UnitQuerySchema,
     VoidInSchema,
@@ -127,7 +127,7 @@ def list_blank():
 
 @blp.route("/cash-entries", methods=["POST"])
 @idempotent
-@blp.arguments(EntryInSchema)
+@blp.arguments(CashEntryInSchema)
 @blp.response(201, EntrySchema)
 def record_entry(data):
     """A receipt (+) or payment (−) of the unit's cash book; the limit is checked (R-CASH-1)."""

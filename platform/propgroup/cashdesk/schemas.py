@@ -113,7 +113,7 @@ class UnitQuerySchema(Schema):
     unit_id = fields.Integer(validate=ID)
 
 
-class EntryInSchema(Schema):
+class CashEntryInSchema(Schema):
     unit_id = fields.Integer(required=True, validate=ID)
     entry_date = fields.Date(required=True)
     amount = fields.Raw(required=True)

@@ -26,8 +26,8 @@ from propgroup.reconciliation.periods import label
 from propgroup.reconciliation.schemas import (
     AutoMatchInSchema,
     AutoMatchSchema,
-    EntryInSchema,
     EntrySchema,
+    JournalEntryInSchema,
     JournalImportSchema,
     MatchInSchema,
     MatchSchema,
@@ -131,7 +131,7 @@ def journal(query, account_id: int):
 
 
 @blp.route("/accounts/<int:account_id>/journal", methods=["POST"])
-@blp.arguments(EntryInSchema)
+@blp.arguments(JournalEntryInSchema)
 @blp.response(201, EntrySchema)
 def record_entry(data, account_id: int):
     """One bank journal entry by hand (+ in, − out)."""

@@ -71,7 +71,7 @@ class EntrySchema(Schema):
     method = fields.String(allow_none=True)
 
 
-class EntryInSchema(Schema):
+class JournalEntryInSchema(Schema):
     """Checked by the service, so the API and the portal say the same about a mistake."""
 
     entry_date = fields.Raw(required=True)
