@@ -25,6 +25,8 @@ from propgroup.cashdesk.schemas import (
     BookSchema,
     CashdeskSettingsSchema,
     CashEntryInSchema,
+    CashEntrySchema,
+    CashUnitQuerySchema,
     ChequeInSchema,
     ChequeQuerySchema,
     ChequeSchema,
@@ -32,8 +34,6 @@ from propgroup.cashdesk.schemas import (
     CountQuerySchema,
     CountSchema,
     DecisionInSchema,
-    EntrySchema,
-    UnitQuerySchema,
     VoidInSchema,
 )
 from propgroup.identity.authz import authorize_somewhere
@@ -128,14 +128,14 @@ def list_blank():
 @blp.route("/cash-entries", methods=["POST"])
 @idempotent
 @blp.arguments(CashEntryInSchema)
-@blp.response(201, EntrySchema)
+@blp.response(201, CashEntrySchema)
 def record_entry(data):
     """A receipt (+) or payment (−) of the unit's cash book; the limit is checked (R-CASH-1)."""
     return cash.record_entry(tenant_db(), current_principal(), **data)
 
 
 @blp.route("/units/<int:unit_id>/cash-entries")
-@blp.response(200, EntrySchema(many=True))
+@blp.response(200, CashEntrySchema(many=True))
 @blp.paginate(SelectPage, page_size=50, max_page_size=MAX_PAGE_SIZE)
 def entries(unit_id: int):
     session = tenant_db()
@@ -175,7 +175,7 @@ def review_count(count_id: int):
 
 
 @blp.route("/alerts")
-@blp.arguments(UnitQuerySchema, location="query")
+@blp.arguments(CashUnitQuerySchema, location="query")
 @blp.response(200, AlertSchema(many=True))
 def alerts(query):
     """Open cash-limit alerts (R-CASH-1) of the units the caller may read."""

@@ -109,7 +109,7 @@ class BlankSchema(Schema):
     comment = fields.String(allow_none=True)
 
 
-class UnitQuerySchema(Schema):
+class CashUnitQuerySchema(Schema):
     unit_id = fields.Integer(validate=ID)
 
 
@@ -121,7 +121,7 @@ class CashEntryInSchema(Schema):
     reference = fields.Raw(load_default=None)
 
 
-class EntrySchema(Schema):
+class CashEntrySchema(Schema):
     id = fields.Integer()
     unit_id = fields.Integer()
     entry_date = fields.Date()
@@ -158,7 +158,7 @@ class CountSchema(Schema):
     lines = fields.List(fields.Nested(CountLineSchema))
 
 
-class CountQuerySchema(UnitQuerySchema):
+class CountQuerySchema(CashUnitQuerySchema):
     unreviewed = fields.Boolean()
 
 
@@ -189,7 +189,7 @@ class AdvanceSchema(Schema):
     returned_on = fields.Date(allow_none=True)
 
 
-class AdvanceQuerySchema(UnitQuerySchema):
+class AdvanceQuerySchema(CashUnitQuerySchema):
     open_only = fields.Boolean()
 
 

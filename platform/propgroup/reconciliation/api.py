@@ -26,8 +26,8 @@ from propgroup.reconciliation.periods import label
 from propgroup.reconciliation.schemas import (
     AutoMatchInSchema,
     AutoMatchSchema,
-    EntrySchema,
     JournalEntryInSchema,
+    JournalEntrySchema,
     JournalImportSchema,
     MatchInSchema,
     MatchSchema,
@@ -122,7 +122,7 @@ def statement_lines(query, account_id: int):
 
 @blp.route("/accounts/<int:account_id>/journal")
 @blp.arguments(SideQuerySchema, location="query")
-@blp.response(200, EntrySchema(many=True))
+@blp.response(200, JournalEntrySchema(many=True))
 @blp.paginate(SelectPage, page_size=100, max_page_size=MAX_PAGE_SIZE)
 def journal(query, account_id: int):
     session = tenant_db()
@@ -132,7 +132,7 @@ def journal(query, account_id: int):
 
 @blp.route("/accounts/<int:account_id>/journal", methods=["POST"])
 @blp.arguments(JournalEntryInSchema)
-@blp.response(201, EntrySchema)
+@blp.response(201, JournalEntrySchema)
 def record_entry(data, account_id: int):
     """One bank journal entry by hand (+ in, − out)."""
     return imports.record_entry(tenant_db(), current_principal(), account_id, data)

@@ -58,7 +58,7 @@ class StatementLineSchema(Schema):
     method = fields.String(allow_none=True)
 
 
-class EntrySchema(Schema):
+class JournalEntrySchema(Schema):
     id = fields.Integer()
     entry_date = fields.Date()
     amount = MONEY
