@@ -20,7 +20,8 @@ from propgroup.tenancy.templates import load_template
 from tests.support.api import api_caller, personal_tokens
 from tests.support.groups import person, provision_demo
 
-# The national table: class → years (None: permanent), and what the period counts from.
+# The national table: class → years (None: permanent), and what the period counts from; bank
+# account files (R-BNK-6) are kept by its rules beside the bank records they explain.
 TABLE = {
     "original_voucher": 30,
     "bookkeeping_voucher": 30,
@@ -33,6 +34,7 @@ TABLE = {
     "annual_report": None,
     "bank_reconciliation": 10,
     "bank_statement": 10,
+    "bank_account_file": 10,
     "tax_return": 10,
     "transfer_list": 30,
     "custody_list": None,
@@ -209,7 +211,7 @@ def test_r_arc_1_template_class_without_a_period_is_refused(tmp_path, template):
     broken.write_text(text, encoding="utf-8")
     with pytest.raises(InvalidInput) as refused:
         load_template(broken)
-    assert "archives.retention[11].years" in refused.value.message
+    assert f"archives.retention[{list(TABLE).index('tax_return')}].years" in refused.value.message
 
 
 def test_r_arc_1_schedule_over_the_api(control, group):
