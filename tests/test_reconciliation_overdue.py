@@ -62,12 +62,13 @@ def _signed(db, account, month: date) -> None:
 def accounts(db):
     """Up to date at SH-XTD; three months behind at SH-LJZ; behind in the south too."""
     due = due_month(today(db))
-    up_to_date = open_account(db, org.get_unit_by_code(db, "SH-XTD"))
+    up_to_date = open_account(db, org.get_unit_by_code(db, "SH-XTD"), opened_on=due)
     _signed(db, up_to_date, due)
+    four_back = previous_month(previous_month(previous_month(due)))
     behind = open_account(
-        db, org.get_unit_by_code(db, "SH-LJZ"), bank="招商银行", opened_on=date(2020, 1, 1)
+        db, org.get_unit_by_code(db, "SH-LJZ"), bank="招商银行", opened_on=four_back
     )
-    _signed(db, behind, previous_month(previous_month(previous_month(due))))
+    _signed(db, behind, four_back)
     south = open_account(db, org.get_unit_by_code(db, "SZ-NS"))
     return up_to_date, behind, south, due
 
