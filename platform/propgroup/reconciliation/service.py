@@ -476,7 +476,7 @@ def add_item(
     rec, _account = read_reconciliation(session, principal, rec_id, "banking:write")
     session.refresh(rec, with_for_update=True)
     _draft(rec)
-    if side not in MANUAL_KINDS:
+    if not isinstance(side, str) or side not in MANUAL_KINDS:  # JSON may send a list
         raise InvalidInput("side is book or bank", code="bad_item", errors={"side": ["book|bank"]})
     value = to_money(amount, "amount", signed=True)
     text = reason.strip() if isinstance(reason, str) else ""
