@@ -21,6 +21,7 @@ from propgroup.cashdesk import cash, cheques
 from propgroup.cashdesk.models import CashEntry, Cheque
 from propgroup.errors import Conflict, Forbidden, InvalidInput
 from propgroup.org import service as org
+from propgroup.reconciliation.models import Reconciliation
 from propgroup.tenancy import service as tenancy
 from tests.support.cashdesk import (
     ACCOUNTANT,
@@ -424,3 +425,24 @@ def test_cheques_are_written_by_the_unit_s_cashier_only(db, account):
             purpose="x",
             request_id=approved_request(db).id,
         )
+
+
+def test_r_bnk_5_a_cheque_is_not_accounted_for_into_a_reconciled_month(db, account):
+    _book(db, account)
+    cheque = _issue(db, account, approved_request(db, "300.00"))
+    paid_on = demo_today()
+    db.add(  # the month of the payment fixed for sign-off meanwhile
+        Reconciliation(
+            account_id=account.id,
+            month=paid_on.replace(day=1),
+            status="submitted",
+            book_balance=Decimal(0),
+            adjusted_book=Decimal(0),
+            prepared_by=person(db, ACCOUNTANT).id,
+        )
+    )
+    db.flush()
+    with pytest.raises(Conflict) as refused:
+        cheques.account_for(db, person(db, CASHIER), cheque.id, paid_on=paid_on)
+    assert refused.value.code == "month_reconciled"
+    assert cheque.book_entry_id is None and cheque.state == "issued"

@@ -8,12 +8,13 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
+from sqlalchemy.exc import DBAPIError
 
 from propgroup.banking.models import BookEntry
 from propgroup.errors import Conflict, Forbidden, InvalidInput, NotFound, TooLarge
 from propgroup.org import service as org
-from propgroup.reconciliation import csvfile, imports
+from propgroup.reconciliation import csvfile, imports, matching, service
 from propgroup.reconciliation.csvfile import checked_mapping
 from propgroup.reconciliation.models import StatementLine
 from propgroup.storage.models import Document
@@ -256,3 +257,110 @@ def test_r_bnk_5_only_the_units_finance_books(db, account):
     other = open_account(db, org.get_unit_by_code(db, "SZ-NS"))
     with pytest.raises(NotFound):  # east's accountant does not see a south branch's account
         imports.record_entry(db, person(db, ACCOUNTANT), other.id, spec)
+
+
+@pytest.mark.parametrize("amount", ["1234,50", "1,2,3", "1.5E+2", "12,34.00", "(-5.00)", "NaN"])
+def test_r_bnk_5_amounts_in_one_strict_form(db, account, amount):
+    """A decimal comma is not read as 123450, nor an exponent as 150: refused, line named."""
+    with pytest.raises(InvalidInput) as refused:
+        _statement(db, account, f'date,amount,ref\n2025-01-03,"{amount}",R1\n')
+    assert refused.value.message.startswith("line 2, column 'amount': not an amount")
+
+
+def test_r_bnk_5_full_width_digits_and_dashes_read(db, account):
+    mapping = {"date_column": "date", "debit_column": "debit", "credit_column": "credit"}
+    _statement(
+        db,
+        account,
+        "date,debit,credit\n2025-01-03,—,１，２３４．５０\n2025-01-04,０.５０,-\n",
+        mapping,
+    )
+    amounts = db.scalars(
+        select(StatementLine.amount)
+        .where(StatementLine.account_id == account.id)
+        .order_by(StatementLine.line_no)
+    ).all()
+    assert amounts == [Decimal("1234.50"), Decimal("-0.50")]  # the bank's debit: money out
+
+
+BALANCED = {**MAPPING, "balance_column": "balance"}
+
+
+def test_r_bnk_5_newest_first_statement_closes_on_its_newest_balance(db, account):
+    statement = _statement(
+        db,
+        account,
+        "date,amount,ref,balance\n"
+        "2025-01-09,-20.00,,1080.00\n"
+        "2025-01-05,100.00,,1100.00\n"
+        "2025-01-02,1000.00,,1000.00\n",
+        BALANCED,
+    )
+    assert statement.closing_balance == Decimal("1080.00") and statement.newest_first
+    assert service.stated_balance(db, account.id, date(2025, 1, 31)) == Decimal("1080.00")
+
+
+def test_r_bnk_5_running_balance_checked_line_by_line(db, account):
+    with pytest.raises(InvalidInput) as refused:
+        _statement(
+            db,
+            account,
+            "date,amount,ref,balance\n2025-01-02,1000.00,,1000.00\n2025-01-05,100.00,,1110.00\n",
+            BALANCED,
+        )
+    assert refused.value.code == "bad_balance"
+    assert refused.value.message.startswith("line 3:")
+
+
+def test_r_bnk_5_lines_imported_already_refused_whatever_the_bytes(db, account):
+    _statement(db, account, GOOD)
+    with pytest.raises(Conflict) as refused:  # the same export saved again with CRLF
+        _statement(db, account, GOOD.replace("\n", "\r\n"))
+    assert refused.value.code == "lines_imported"
+    assert refused.value.message.startswith("line 2 (2025-01-03, 1000.00)")
+    assert _written(db, account) == (2, 1)
+
+
+def test_r_bnk_5_unmatched_statement_deleted_with_audit(db, account):
+    statement = _statement(db, account, GOOD)
+    imports.delete_statement(db, person(db, ACCOUNTANT), account.id, statement.id)
+    assert _written(db, account)[0] == 0
+    _statement(db, account, GOOD.replace("\n", "\r\n"))  # and then imported again
+
+
+def test_r_bnk_5_matched_lines_cannot_be_deleted(db, account):
+    statement = _statement(db, account, GOOD)
+    imports.record_entry(
+        db,
+        person(db, ACCOUNTANT),
+        account.id,
+        {"entry_date": "2025-01-03", "amount": "1000.00", "reference": "R1"},
+    )
+    matching.auto_match(db, person(db, ACCOUNTANT), account.id)
+    with pytest.raises(Conflict) as refused:
+        imports.delete_statement(db, person(db, ACCOUNTANT), account.id, statement.id)
+    assert refused.value.code == "statement_matched"
+    with pytest.raises(DBAPIError), db.begin_nested():  # nor behind the service's back
+        db.execute(delete(StatementLine).where(StatementLine.statement_id == statement.id))
+
+
+def test_r_bnk_5_journal_lines_of_booked_cheques_skipped(db, account):
+    db.add(
+        BookEntry(
+            account_id=account.id,
+            entry_date=date(2025, 1, 4),
+            amount=Decimal("-300.00"),
+            reference="10203040",
+            source="cheque",
+        )
+    )
+    db.flush()
+    imported = imports.import_journal(
+        db,
+        person(db, ACCOUNTANT),
+        account.id,
+        content=b"date,amount,ref\n2025-01-04,-300.00,1020 3040\n2025-01-06,50.00,X\n",
+        filename="journal.csv",
+        mapping=checked_mapping(MAPPING),
+    )
+    assert (imported.line_count, imported.skipped_count) == (1, 1)

@@ -4,11 +4,12 @@ the daily job."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
 
+from propgroup.approvals import service as approvals
 from propgroup.approvals.service import today
 from propgroup.errors import Forbidden
 from propgroup.org import service as org
@@ -17,6 +18,7 @@ from propgroup.reconciliation.models import Reconciliation
 from propgroup.reconciliation.overdue import due_month, overdue_under
 from propgroup.reconciliation.periods import previous_month
 from propgroup.tenancy import service as tenancy
+from propgroup.tenancy.settings import tenant_zone
 from tests.support.banking import open_account
 from tests.support.groups import person, provision_demo
 
@@ -62,12 +64,13 @@ def _signed(db, account, month: date) -> None:
 def accounts(db):
     """Up to date at SH-XTD; three months behind at SH-LJZ; behind in the south too."""
     due = due_month(today(db))
-    up_to_date = open_account(db, org.get_unit_by_code(db, "SH-XTD"))
+    up_to_date = open_account(db, org.get_unit_by_code(db, "SH-XTD"), opened_on=due)
     _signed(db, up_to_date, due)
+    four_back = previous_month(previous_month(previous_month(due)))
     behind = open_account(
-        db, org.get_unit_by_code(db, "SH-LJZ"), bank="招商银行", opened_on=date(2020, 1, 1)
+        db, org.get_unit_by_code(db, "SH-LJZ"), bank="招商银行", opened_on=four_back
     )
-    _signed(db, behind, previous_month(previous_month(previous_month(due))))
+    _signed(db, behind, four_back)
     south = open_account(db, org.get_unit_by_code(db, "SZ-NS"))
     return up_to_date, behind, south, due
 
@@ -97,3 +100,44 @@ def test_r_bnk_5_daily_job_mails_the_finance_managers(db, accounts, monkeypatch)
     assert "SH-LJZ" in east and "SZ-NS" not in east and "SH-XTD" not in east
     director = next(text for to, text in sent if to.startswith("wu.caiwuzongjian@"))
     assert "SH-LJZ" in director and "SZ-NS" in director
+
+
+def test_r_bnk_5_overdue_counts_from_the_earliest_unsigned_month(db):
+    """Later months signed over a gap (out of order) do not hide the gap."""
+    due = due_month(today(db))
+    gap = previous_month(previous_month(due))
+    account = open_account(db, "SH-LJZ", opened_on=previous_month(gap))
+    for month in (previous_month(gap), previous_month(due), due):
+        _signed(db, account, month)
+    rows = overdue_under(
+        db, person(db, "sun.diqucaiwu"), org.get_unit_by_code(db, "EAST"), today(db)
+    )
+    row = next(row for row in rows if row.account.id == account.id)
+    assert (row.first_missing, row.months_behind) == (gap, 1)
+
+
+def test_r_bnk_5_closed_account_overdue_up_to_its_closure(db):
+    due = due_month(today(db))
+    closed_in = previous_month(due)
+    account = open_account(db, "SH-LJZ", opened_on=closed_in, closed_on=closed_in)
+    rows = overdue_under(
+        db, person(db, "sun.diqucaiwu"), org.get_unit_by_code(db, "EAST"), today(db)
+    )
+    row = next(row for row in rows if row.account.id == account.id)
+    assert (row.first_missing, row.due_month, row.months_behind) == (closed_in, closed_in, 1)
+    _signed(db, account, closed_in)
+    rows = overdue_under(
+        db, person(db, "sun.diqucaiwu"), org.get_unit_by_code(db, "EAST"), today(db)
+    )
+    assert account.id not in {row.account.id for row in rows}
+
+
+def test_r_bnk_5_overdue_from_midnight_of_the_sixth_in_the_groups_zone(db, monkeypatch):
+    account = open_account(db, "SH-LJZ", opened_on=date(2025, 1, 1))
+    _signed(db, account, date(2025, 1, 1))
+    midnight = datetime(2025, 3, 6, tzinfo=tenant_zone(db))  # February due by the 5th
+    east, manager = org.get_unit_by_code(db, "EAST"), person(db, "sun.diqucaiwu")
+    for moment, late in ((midnight - timedelta(minutes=1), False), (midnight, True)):
+        monkeypatch.setattr(approvals, "now", lambda moment=moment: moment.astimezone(UTC))
+        listed = {row.account.id for row in overdue_under(db, manager, east, today(db))}
+        assert (account.id in listed) is late

@@ -19,7 +19,7 @@ from propgroup.errors import Conflict, Forbidden, InvalidInput
 from propgroup.org import service as org
 from propgroup.reconciliation import imports, matching, service
 from propgroup.reconciliation.csvfile import checked_mapping
-from propgroup.reconciliation.models import BankStatement, StatementLine
+from propgroup.reconciliation.models import BankStatement, Reconciliation, StatementLine
 from propgroup.storage.models import Document
 from propgroup.storage.settings import configured_store
 from propgroup.tenancy import service as tenancy
@@ -39,7 +39,8 @@ def group(control):
 
 @pytest.fixture
 def account(db):
-    return open_account(db, org.get_unit_by_code(db, "SH-XTD"))
+    # Opened as January 2025 begins: January is its first month to reconcile.
+    return open_account(db, org.get_unit_by_code(db, "SH-XTD"), opened_on=JAN)
 
 
 def _statement(db, account, lines, *, running_from: Decimal | None = None) -> None:
@@ -157,7 +158,8 @@ transaction = st.tuples(money, st.one_of(st.none(), day), st.one_of(st.none(), s
 )
 @given(
     opening=st.integers(0, 10_000_000).map(lambda cents: Decimal(cents) / 100),
-    transactions=st.lists(transaction, max_size=25),
+    # Amounts of their own: which line is which entry's is then the model's, not a guess.
+    transactions=st.lists(transaction, max_size=25, unique_by=lambda t: t[0]),
     balance_column=st.booleans(),
 )
 def test_r_bnk_5_adjusted_balances_agree_whenever_the_data_does(
@@ -201,8 +203,31 @@ def test_r_bnk_5_adjusted_balances_agree_whenever_the_data_does(
         assert all(
             (i.amount > 0) == (i.kind in ("deposit_in_transit", "bank_credit")) for i in items
         )
+        expected = _expected_items(transactions, end)
+        assert sorted((i.kind, i.amount, i.on_day) for i in items) == expected
     finally:
         savepoint.rollback()
+
+
+def _expected_items(transactions, end: date) -> list[tuple[str, Decimal, date]]:
+    """The model's items: booked by ``end`` and not cleared by it → in transit; banked by
+    ``end`` and not booked by it → not yet booked. A pair clears on its later day."""
+    items = []
+    for amount, on, shift in transactions:
+        banked = (
+            None
+            if shift is None
+            else max((on or JAN + timedelta(days=10)) + timedelta(days=shift), JAN)
+        )
+        paired = on is not None and banked is not None and abs((banked - on).days) <= 3
+        cleared = paired and max(on, banked) <= end
+        if on is not None and on <= end and not cleared:
+            items.append(
+                ("deposit_in_transit" if amount > 0 else "outstanding_payment", amount, on)
+            )
+        if banked is not None and banked <= end and not cleared:
+            items.append(("bank_credit" if amount > 0 else "bank_charge", amount, banked))
+    return sorted(items)
 
 
 def test_r_bnk_5_not_submitted_unless_balances_agree(db, account):
@@ -300,3 +325,110 @@ def test_r_bnk_5_reconciled_month_takes_no_new_lines(db, account):
 def test_r_bnk_5_cashier_does_not_prepare(db, account):
     with pytest.raises(Forbidden):
         service.prepare(db, person(db, "zhao.chuna"), account.id, "2025-01", bank_balance="0")
+
+
+DIRECTOR = "wu.caiwuzongjian"
+
+
+def test_r_bnk_5_signer_took_no_part_in_the_statement(db, account):
+    """Prepared by X, submitted by Y: X does not sign; nor does whoever entered an item."""
+    _simple_month(db, account)
+    manager, accountant = person(db, MANAGER), person(db, ACCOUNTANT)
+    rec = service.prepare(db, manager, account.id, "2025-01")
+    service.submit(db, accountant, rec.id)
+    assert (rec.prepared_by, rec.submitted_by) == (manager.id, accountant.id)
+    with pytest.raises(Forbidden) as refused:
+        service.sign_off(db, configured_store(), manager, rec.id)
+    assert refused.value.code == "second_person"
+    with pytest.raises(Forbidden):  # sending back is the reviewer's: banking:signoff
+        service.send_back(db, accountant, rec.id, "wrong")
+    service.send_back(db, person(db, DIRECTOR), rec.id, "再核")
+    service.add_item(db, manager, rec.id, side="bank", amount="1.00", reason="差异")
+    service.add_item(db, accountant, rec.id, side="bank", amount="-1.00", reason="冲回")
+    service.submit(db, accountant, rec.id)
+    with pytest.raises(Forbidden):
+        service.sign_off(db, configured_store(), manager, rec.id)  # prepared, and an item
+    service.sign_off(db, configured_store(), person(db, DIRECTOR), rec.id)
+
+
+def test_r_bnk_5_months_submitted_and_signed_in_order(db, account):
+    _simple_month(db, account)
+    accountant = person(db, ACCOUNTANT)
+    with pytest.raises(Conflict) as refused:  # the account's first month is January
+        service.prepare(db, accountant, account.id, "2025-02")
+    assert refused.value.errors == {"month": ["2025-01"]}
+    january = service.prepare(db, accountant, account.id, "2025-01")
+    service.submit(db, accountant, january.id)
+    february = service.prepare(db, accountant, account.id, "2025-02")
+    with pytest.raises(Conflict) as refused:
+        service.submit(db, accountant, february.id)
+    assert refused.value.code == "out_of_order"
+    service.sign_off(db, configured_store(), person(db, MANAGER), january.id)
+    service.submit(db, accountant, february.id)
+    assert february.status == "submitted"
+
+
+def test_r_bnk_5_send_back_refused_under_a_later_fixed_month(db, account):
+    _simple_month(db, account)
+    accountant = person(db, ACCOUNTANT)
+    january = service.prepare(db, accountant, account.id, "2025-01")
+    service.submit(db, accountant, january.id)
+    # A later month fixed on top (as data from before the order was enforced could be).
+    db.add(
+        Reconciliation(
+            account_id=account.id,
+            month=date(2025, 2, 1),
+            status="submitted",
+            book_balance=Decimal(0),
+            adjusted_book=Decimal(0),
+            prepared_by=accountant.id,
+        )
+    )
+    db.flush()
+    with pytest.raises(Conflict) as refused:
+        service.send_back(db, person(db, MANAGER), january.id, "再核")
+    assert refused.value.code == "later_month_fixed"
+
+
+def test_r_bnk_5_items_left_in_a_signed_month_clear_in_the_next(db, account):
+    """A fee booked on the 5th and banked on the 25th: too far apart to pair, so both stay
+    open in January's signed statement; matched by hand in February, they clear in February
+    and January's statement keeps them as signed."""
+    _simple_month(db, account)
+    _journal(db, account, [(date(2025, 1, 5), Decimal("-15.00"), None)])
+    accountant = person(db, ACCOUNTANT)
+    january = service.prepare(db, accountant, account.id, "2025-01")
+    service.submit(db, accountant, january.id)
+    service.sign_off(db, configured_store(), person(db, MANAGER), january.id)
+    signed_items = sorted((i.kind, i.amount) for i in service.items_of(db, january))
+    assert ("bank_charge", Decimal("-15.00")) in signed_items
+    line = db.scalar(select(StatementLine.id).where(StatementLine.amount == Decimal("-15.00")))
+    entry = db.scalar(select(BookEntry.id).where(BookEntry.amount == Decimal("-15.00")))
+    found = matching.match(db, accountant, account.id, line, entry)
+    assert found.effective_on == date(2025, 2, 1)
+    february = service.prepare(db, accountant, account.id, "2025-02")
+    assert Decimal("-15.00") not in {i.amount for i in service.items_of(db, february)}
+    assert sorted((i.kind, i.amount) for i in service.items_of(db, january)) == signed_items
+    service.submit(db, accountant, february.id)
+    with pytest.raises(Conflict):  # February fixed: the match stays
+        matching.unmatch(db, accountant, account.id, found.id)
+
+
+def test_r_bnk_5_opening_entry_never_matched(db, account):
+    _journal(db, account, [(date(2024, 12, 31), Decimal("100.00"), None)], source="opening")
+    _statement(db, account, [(JAN, Decimal("100.00"), None)])
+    accountant = person(db, ACCOUNTANT)
+    assert matching.auto_match(db, accountant, account.id)["matched"] == 0
+    line = db.scalar(select(StatementLine.id).where(StatementLine.account_id == account.id))
+    opening = db.scalar(select(BookEntry.id).where(BookEntry.account_id == account.id))
+    with pytest.raises(InvalidInput) as refused:
+        matching.match(db, accountant, account.id, line, opening)
+    assert refused.value.code == "opening_entry"
+
+
+def test_r_bnk_5_no_month_after_the_closure(db):
+    closed = open_account(db, "SH-XTD", opened_on=JAN, closed_on=date(2025, 1, 20))
+    with pytest.raises(InvalidInput) as refused:
+        service.prepare(db, person(db, ACCOUNTANT), closed.id, "2025-02", bank_balance="0")
+    assert refused.value.code == "after_closure"
+    service.prepare(db, person(db, ACCOUNTANT), closed.id, "2025-01", bank_balance="0")

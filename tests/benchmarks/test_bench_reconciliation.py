@@ -173,3 +173,46 @@ def test_auto_match_100k(rec_db):
     )
     assert wrong_amount_or_window == 0
     assert correct / findable > 0.97
+
+
+DENSE = 20_000
+
+
+@pytest.mark.bench
+def test_auto_match_dense_equal_amounts(rec_db):
+    """Property fees: 20,000 lines and entries all of 350.00 on three days. Every line × entry
+    pair is a candidate; the date merge still pairs them all in linear time."""
+    engine, tenant, _account_id, _findable, _lines = rec_db
+    days = [START + timedelta(days=n % 3) for n in range(DENSE)]
+    column = {"days": days, "amounts": ["350.00"] * DENSE, "refs": [None] * DENSE}
+    with tenant_session(engine, tenant.schema_name) as session:
+        account = open_account(session, org.get_unit_by_code(session, "SH-XTD"))
+        statement = session.execute(
+            text(
+                "insert into bank_statements (account_id, filename, sha256, first_day,"
+                " last_day, line_count) values (:a, 'dense.csv', repeat('1', 64),"
+                " :first, :last, :count) returning id"
+            ),
+            {"a": account.id, "first": START, "last": days[2], "count": DENSE},
+        ).scalar_one()
+        tags = {"tags": [f"d{n}" for n in range(DENSE)]}
+        session.execute(text(_ENTRIES), {"account": account.id, **column, **tags})
+        session.execute(
+            text(_LINES), {"account": account.id, "statement": statement, **column, **tags}
+        )
+        accountant = person(session, "li.kuaiji")
+        session.commit()
+        started = time.perf_counter()
+        summary = matching.auto_match(session, accountant, account.id)
+        session.commit()
+        seconds = time.perf_counter() - started
+    _report(
+        "reconciliation auto-match, equal amounts",
+        lines=DENSE,
+        entries=DENSE,
+        matched=summary["matched"],
+        seconds=round(seconds, 2),
+        load_average=os.getloadavg()[0],
+    )
+    assert summary["matched"] == DENSE
+    assert seconds < 5

@@ -8,6 +8,25 @@ Revises: t0016
 import sqlalchemy as sa
 from alembic import op
 
+# Copied, not imported: a migration stays as it was released whatever the models become.
+SECOND_PERSON = (
+    "signed_by is null or (signed_by <> prepared_by and signed_by is distinct from submitted_by)"
+)
+MATCHED_ROWS_STAY = """
+create or replace function bank_matched_rows_stay() returns trigger language plpgsql as $$
+begin
+    if exists (select 1 from bank_matches where (tg_table_name = 'bank_statement_lines'
+            and statement_line_id = old.id) or (tg_table_name = 'bank_book_entries'
+            and book_entry_id = old.id)) then
+        raise exception 'a matched row is not deleted: unmatch it first'
+            using errcode = 'foreign_key_violation', detail = tg_table_name || ' ' || old.id;
+    end if;
+    return old;
+end $$;
+create trigger {table}_matched_stay before delete on {table}
+    for each row execute function bank_matched_rows_stay();
+"""
+
 revision = "t0017"
 down_revision = "t0016"
 branch_labels = None
@@ -54,6 +73,7 @@ def upgrade() -> None:
         sa.Column("last_day", sa.Date(), nullable=False),
         sa.Column("line_count", sa.Integer(), nullable=False),
         sa.Column("closing_balance", sa.Numeric(precision=18, scale=2), nullable=True),
+        sa.Column("newest_first", sa.Boolean(), server_default="false", nullable=False),
         sa.Column("archive_item_id", sa.BigInteger(), nullable=True),
         sa.Column("imported_by", sa.BigInteger(), nullable=True),
         _when("imported_at"),
@@ -80,7 +100,7 @@ def upgrade() -> None:
         sa.Column("description", sa.String(length=500), nullable=True),
         sa.Column("balance", sa.Numeric(precision=18, scale=2), nullable=True),
         sa.CheckConstraint("amount <> 0", name=op.f("ck_bank_statement_lines_amount")),
-        _fk("bank_statement_lines", "statement_id", "bank_statements.id", ondelete="CASCADE"),
+        _fk("bank_statement_lines", "statement_id", "bank_statements.id", ondelete="RESTRICT"),
         _fk("bank_statement_lines", "account_id", "bank_accounts.id"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_bank_statement_lines")),
     )
@@ -99,6 +119,7 @@ def upgrade() -> None:
         sa.Column("filename", sa.String(length=255), nullable=False),
         sa.Column("sha256", sa.String(length=64), nullable=False),
         sa.Column("line_count", sa.Integer(), nullable=False),
+        sa.Column("skipped_count", sa.Integer(), server_default="0", nullable=False),
         sa.Column("imported_by", sa.BigInteger(), nullable=True),
         _when("imported_at"),
         _fk("bank_journal_imports", "account_id", "bank_accounts.id"),
@@ -117,6 +138,7 @@ def upgrade() -> None:
         sa.Column("method", sa.String(length=16), nullable=False),
         sa.Column("matched_by", sa.BigInteger(), nullable=True),
         _when("matched_at"),
+        sa.Column("effective_on", sa.Date(), nullable=False),
         sa.CheckConstraint(
             "method in ('reference', 'date', 'manual')", name=op.f("ck_bank_matches_method")
         ),
@@ -138,6 +160,7 @@ def upgrade() -> None:
         sa.Column("prepared_by", sa.BigInteger(), nullable=False),
         _when("prepared_at"),
         sa.Column("submitted_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("submitted_by", sa.BigInteger(), nullable=True),
         sa.Column("signed_by", sa.BigInteger(), nullable=True),
         sa.Column("signed_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("archive_item_id", sa.BigInteger(), nullable=True),
@@ -149,11 +172,12 @@ def upgrade() -> None:
             "extract(day from month) = 1", name=op.f("ck_bank_reconciliations_month")
         ),
         sa.CheckConstraint(
-            "signed_by is null or signed_by <> prepared_by",
+            SECOND_PERSON,
             name=op.f("ck_bank_reconciliations_second_person"),
         ),
         _fk("bank_reconciliations", "account_id", "bank_accounts.id"),
         _fk("bank_reconciliations", "prepared_by", "users.id"),
+        _fk("bank_reconciliations", "submitted_by", "users.id"),
         _fk("bank_reconciliations", "signed_by", "users.id"),
         _fk("bank_reconciliations", "archive_item_id", "archive_items.id"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_bank_reconciliations")),
@@ -199,9 +223,12 @@ def upgrade() -> None:
         "bank_reconciling_items",
         ["reconciliation_id"],
     )
+    for table in ("bank_statement_lines", "bank_book_entries"):
+        op.execute(MATCHED_ROWS_STAY.format(table=table))
 
 
 def downgrade() -> None:
+    op.execute("drop trigger bank_book_entries_matched_stay on bank_book_entries")
     op.drop_table("bank_reconciling_items")
     op.drop_table("bank_reconciliations")
     op.drop_table("bank_matches")
@@ -209,3 +236,4 @@ def downgrade() -> None:
     op.drop_table("bank_statement_lines")
     op.drop_table("bank_statements")
     op.drop_table("reconciliation_settings")
+    op.execute("drop function bank_matched_rows_stay()")

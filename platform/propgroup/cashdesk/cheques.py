@@ -29,6 +29,7 @@ from propgroup.identity.principals import Principal
 from propgroup.identity.service import user_principal
 from propgroup.money import to_money
 from propgroup.org.models import OrgUnit
+from propgroup.reconciliation.periods import check_not_fixed
 
 DAYS_TO_ACCOUNT = 5  # R-CHQ-2: 逾期(超过五天)未报的支票 … 有权停发支票
 MAX_NUMBER_DIGITS = 20
@@ -514,6 +515,7 @@ def account_for(
             code="bad_date",
             errors={"paid_on": [f"{cheque.issued_on} to {today(session)}"]},
         )
+    check_not_fixed(session, cheque.account_id, [paid_on])  # R-BNK-5: a reconciled month
     entry = BookEntry(
         account_id=cheque.account_id,
         entry_date=paid_on,

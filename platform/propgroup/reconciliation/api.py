@@ -48,6 +48,7 @@ from propgroup.reconciliation.schemas import (
 from propgroup.reconciliation.uploads import entered_amount, uploaded_csv
 from propgroup.storage.settings import configured_store
 from propgroup.tenancy.middleware import tenant_db
+from propgroup.tenancy.settings import tenant_zone
 
 blp = Blueprint(
     "reconciliation", __name__, url_prefix="/api/reconciliation", description="Bank reconciliation"
@@ -108,6 +109,13 @@ def import_statement(account_id: int):
         mapping=mapping,
         closing_balance=entered_amount("closing_balance"),
     )
+
+
+@blp.route("/accounts/<int:account_id>/statements/<int:statement_id>", methods=["DELETE"])
+@blp.response(204)
+def delete_statement(account_id: int, statement_id: int):
+    """Take back a statement imported by mistake: none of its lines matched or reconciled."""
+    imports.delete_statement(tenant_db(), current_principal(), account_id, statement_id)
 
 
 @blp.route("/accounts/<int:account_id>/statement-lines")
@@ -266,6 +274,7 @@ def pdf(rec_id: int):
         org.get_unit(session, account.unit_id),
         service.items_of(session, rec),
         service.people_of(session, rec),
+        tenant_zone(session),
     )
     return Response(
         content,

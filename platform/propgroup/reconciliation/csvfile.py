@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -30,7 +31,13 @@ DELIMITERS = {",", ";", "\t", "|"}
 DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y%m%d", "%Y.%m.%d", "%Y年%m月%d日")
 TEXT_FIELDS = {"reference": 100, "counterparty": 200, "description": 500}
 MAPPED_FIELDS = ("date", "amount", "debit", "credit", "balance", *TEXT_FIELDS)
-_MONEY_NOISE = re.compile(r"[,\s¥￥]|^CNY|^RMB")
+# After NFKC (full-width digits and signs become ASCII): a currency mark, then one strict form:
+# a sign or accountants' parentheses, thousands grouped by 3 with ',', a decimal point (more
+# than 2 decimals refused as such). So
+# '1234,50' (a decimal comma), '1,2,3' and '1.5E+2' are refused, not read as something else.
+_CURRENCY = re.compile(r"^(?:CNY|RMB|¥)\s*")
+_AMOUNT = re.compile(r"^([-+]?)(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?$")
+_DASHES = {"-", "—", "–", "－"}  # a debit or credit cell left empty
 
 
 @dataclass(frozen=True)
@@ -133,13 +140,18 @@ _AMOUNT_PROBLEMS = {
 
 
 def _money(text: str) -> Decimal | str | None:
-    """The cell as an amount, None when blank, or what is wrong with it."""
-    text = _MONEY_NOISE.sub("", text.strip())
-    if not text:
+    """The cell as an amount, None when blank (or a dash), or what is wrong with it."""
+    text = _CURRENCY.sub("", unicodedata.normalize("NFKC", text).strip())
+    if not text or text in _DASHES:
         return None
-    if text.startswith("(") and text.endswith(")"):  # accountants' negative
-        text = "-" + text[1:-1]
-    checked = amount_problem(text, allow_zero=True, signed=True)
+    negative = text.startswith("(") and text.endswith(")")
+    found = _AMOUNT.match(text[1:-1] if negative else text)
+    if found is None or (negative and found[1]):
+        return _AMOUNT_PROBLEMS[NOT_A_NUMBER]
+    sign = "-" if negative else found[1]
+    checked = amount_problem(
+        sign + found[2].replace(",", "") + (found[3] or ""), allow_zero=True, signed=True
+    )
     return _AMOUNT_PROBLEMS.get(checked, checked) if isinstance(checked, str) else checked
 
 

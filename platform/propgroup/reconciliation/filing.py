@@ -18,6 +18,7 @@ from propgroup.reconciliation.paper import form_pdf
 from propgroup.reconciliation.periods import label, month_end
 from propgroup.storage.blobstore import BlobStore
 from propgroup.storage.models import Document
+from propgroup.tenancy.settings import tenant_zone
 
 RECONCILIATION_CLASS = "bank_reconciliation"
 STATEMENT_CLASS = "bank_statement"
@@ -80,7 +81,7 @@ def file_signed(
         files=[
             (
                 f"bank-reconciliation-{account.id}-{label(rec.month)}.pdf",
-                form_pdf(rec, account, unit, items, people),
+                form_pdf(rec, account, unit, items, people, tenant_zone(session)),
             )
         ],
         fiscal_year=rec.month.year,

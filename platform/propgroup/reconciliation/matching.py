@@ -1,16 +1,23 @@
-"""Matching statement lines to journal entries (勾对): a pair has the same amount, dates at most
-the window apart, and, when both carry one, preferably the same reference; then the nearest
-dates win. One to one, and the same answer whatever order the rows come in.
+"""Matching statement lines to journal entries (勾对): a pair has the same amount and dates at
+most the window apart; one to one, and the same answer whatever order the rows come in.
 
-The rows are read as plain tuples (amount in cents, day as a number) and paired by a sort-merge
-per amount, so 100,000 lines a side take seconds; the pairs go back in one INSERT … unnest.
+Within one amount, rows carrying the same reference pair first; then the rest pair by date,
+earliest line with earliest entry it can take (a two-pointer merge over both sides in date
+order). With windows all of one width that merge makes the most pairs there are, and it is
+O(n log n): property fees of equal amounts on the same days do not turn it quadratic. A line and
+an entry that both carry a reference, and different ones, are not the same payment: never paired.
+
+The rows are read as plain tuples (amount in cents, day as a number); the pairs go back in one
+INSERT … unnest. A pair of rows dated in reconciled months (open items carried forward) is
+cleared in the first open month: the match's ``effective_on``, which the statements read.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable
-from datetime import date
-from operator import itemgetter
+from datetime import date, timedelta
+from operator import attrgetter
 from typing import NamedTuple
 
 from sqlalchemy import (
@@ -49,7 +56,6 @@ from propgroup.reconciliation.models import (
 from propgroup.reconciliation.periods import fixed_through
 
 EPOCH = date(2000, 1, 1)
-METHODS = ("reference", "date")  # by a candidate's rank
 
 
 class Row(NamedTuple):
@@ -67,91 +73,73 @@ class Pair(NamedTuple):
     method: str  # "reference" or "date"
 
 
-# Rows sorted by amount, then day, then id: each amount's rows lie together, by date.
-_ORDER = itemgetter(2, 1, 0)
+_BY_DATE = attrgetter("day", "id")
 
 
-def _group_end(rows: list[Row], start: int) -> int:
-    """Where the run of rows with the amount of ``rows[start]`` ends."""
-    cents, end = rows[start][2], start + 1
-    while end < len(rows) and rows[end][2] == cents:
-        end += 1
-    return end
-
-
-def _candidate(line: Row, entry: Row, after: int | None) -> tuple | None:
-    """(rank, day gap, line day, line id, entry id) of a pair within the window, or None
-    when both lie in a reconciled month: that month's figures stay as signed."""
-    if after is not None and max(line.day, entry.day) <= after:
-        return None
-    same = line.reference is not None and line.reference == entry.reference
-    return (0 if same else 1, abs(line.day - entry.day), line.day, line.id, entry.id)
-
-
-def _candidates(lines: list[Row], entries: list[Row], window: int, after: int | None):
-    """Every candidate pair of one amount: a sort-merge over both sides, each in date order."""
-    if len(lines) == len(entries) == 1:  # most amounts: one line, one entry
-        line, entry = lines[0], entries[0]
-        found = _candidate(line, entry, after) if abs(line.day - entry.day) <= window else None
-        return [found] if found else []
-    found, start = [], 0
-    for line in lines:
-        while start < len(entries) and entries[start].day < line.day - window:
-            start += 1
-        for index in range(start, len(entries)):
-            entry = entries[index]
-            if entry.day > line.day + window:
-                break
-            candidate = _candidate(line, entry, after)
-            if candidate:
-                found.append(candidate)
-    return found
-
-
-def _chosen(candidates: list[tuple]) -> list[Pair]:
-    """Best candidates first (reference, nearest date, earliest, lowest ids), one to one."""
-    if len(candidates) == 1:  # most amounts: one line, one entry, nothing to choose
-        rank, _gap, _day, line_id, entry_id = candidates[0]
-        return [Pair(line_id, entry_id, METHODS[rank])]
-    candidates.sort()
-    taken_lines: set[int] = set()
-    taken_entries: set[int] = set()
-    chosen = []
-    for rank, _gap, _day, line_id, entry_id in candidates:
-        if line_id in taken_lines or entry_id in taken_entries:
-            continue
-        taken_lines.add(line_id)
-        taken_entries.add(entry_id)
-        chosen.append(Pair(line_id, entry_id, METHODS[rank]))
-    return chosen
-
-
-def pair(
-    lines: Iterable[Row], entries: Iterable[Row], window: int, after: int | None = None
-) -> list[Pair]:
-    """The matches between unmatched lines and entries; ``after`` is the last day of the
-    reconciled months (as a day number): pairs lying wholly up to it are not made."""
-    lines, entries = sorted(lines, key=_ORDER), sorted(entries, key=_ORDER)
-    pairs: list[Pair] = []
-    i = j = 0
+def _merge(lines: list[Row], entries: list[Row], window: int, method: str) -> list[Pair]:
+    """Earliest with earliest: both sides in date order, a row skipped once no later row of
+    the other side can reach it. Windows of one width make this the most pairs possible."""
+    pairs, i, j = [], 0, 0
     while i < len(lines) and j < len(entries):
-        line_cents, entry_cents = lines[i][2], entries[j][2]
-        if line_cents != entry_cents:  # an amount one side lacks: skip it
-            if line_cents < entry_cents:
-                i = _group_end(lines, i)
-            else:
-                j = _group_end(entries, j)
-            continue
-        i_end, j_end = _group_end(lines, i), _group_end(entries, j)
-        candidates = _candidates(lines[i:i_end], entries[j:j_end], window, after)
-        if candidates:
-            pairs += _chosen(candidates)
-        i, j = i_end, j_end
+        line, entry = lines[i], entries[j]
+        if line.day + window < entry.day:
+            i += 1  # every entry from here on is too late for this line
+        elif entry.day + window < line.day:
+            j += 1
+        else:
+            pairs.append(Pair(line.id, entry.id, method))
+            i, j = i + 1, j + 1
+    return pairs
+
+
+def _left(rows: list[Row], taken: set[int]) -> list[Row]:
+    return [row for row in rows if row.id not in taken]
+
+
+def _pair_amount(lines: list[Row], entries: list[Row], window: int) -> list[Pair]:
+    """The pairs of one amount; both lists in date order."""
+    by_reference: dict[str, list[Row]] = defaultdict(list)
+    for entry in entries:
+        if entry.reference is not None:
+            by_reference[entry.reference].append(entry)
+    referenced: dict[str, list[Row]] = defaultdict(list)
+    for line in lines:
+        if line.reference in by_reference:
+            referenced[line.reference].append(line)
+    pairs = []
+    for reference in sorted(referenced):
+        pairs += _merge(referenced[reference], by_reference[reference], window, "reference")
+    lines = _left(lines, {p.line_id for p in pairs})
+    entries = _left(entries, {p.entry_id for p in pairs})
+    # By date, never across two different references: lines with one take entries without;
+    # then lines without take whatever is left.
+    with_reference = [line for line in lines if line.reference is not None]
+    unreferenced = [entry for entry in entries if entry.reference is None]
+    first = _merge(with_reference, unreferenced, window, "date")
+    left = _left(entries, {p.entry_id for p in first})
+    plain = [line for line in lines if line.reference is None]
+    return pairs + first + _merge(plain, left, window, "date")
+
+
+def pair(lines: Iterable[Row], entries: Iterable[Row], window: int) -> list[Pair]:
+    """The matches between unmatched lines and entries, sorted by line id."""
+    sides: tuple[dict[int, list[Row]], dict[int, list[Row]]] = (defaultdict(list), {})
+    for line in lines:
+        sides[0][line.cents].append(line)
+    for entry in entries:
+        if entry.cents in sides[0]:
+            sides[1].setdefault(entry.cents, []).append(entry)
+    pairs: list[Pair] = []
+    for cents, booked in sides[1].items():
+        booked.sort(key=_BY_DATE)
+        pairs += _pair_amount(sorted(sides[0][cents], key=_BY_DATE), booked, window)
     pairs.sort()
     return pairs
 
 
-def _rows(session: Session, model, day_column, account_id: int, matched_column) -> list[Row]:
+def _rows(
+    session: Session, model, day_column, account_id: int, matched_column, *where
+) -> list[Row]:
     """The account's unmatched rows of one side. References compare without case and spaces:
     banks and journals type them differently."""
     days = type_coerce(day_column - literal(EPOCH, Date), Integer)
@@ -164,7 +152,7 @@ def _rows(session: Session, model, day_column, account_id: int, matched_column) 
             func.array_agg(reference),
         )
         .outerjoin(BankMatch, matched_column == model.id)
-        .where(model.account_id == account_id, BankMatch.id.is_(None))
+        .where(model.account_id == account_id, BankMatch.id.is_(None), *where)
     )
     # Four arrays in one row: 100,000 rows as single values cost twice the time.
     columns = session.execute(unmatched).one()
@@ -218,20 +206,33 @@ def _locked_account(session: Session, principal: Principal, account_id: int) -> 
     return account
 
 
+def first_open_day(session: Session, account_id: int) -> date | None:
+    """The day after the reconciled months, or None when none is reconciled."""
+    through = fixed_through(session, account_id)
+    return None if through is None else through + timedelta(days=1)
+
+
 def auto_match(
     session: Session, principal: Principal, account_id: int, window: int | None = None
 ) -> dict[str, int]:
-    """Match what can be matched of the account's unmatched lines and entries."""
+    """Match what can be matched of the account's unmatched lines and entries. The opening
+    entry (期初余额) is a balance carried over, not a payment the bank shows: never matched."""
     days = window_days(session, window)
     account = _locked_account(session, principal, account_id)
     lines = _rows(
         session, StatementLine, StatementLine.value_date, account.id, BankMatch.statement_line_id
     )
-    entries = _rows(session, BookEntry, BookEntry.entry_date, account.id, BankMatch.book_entry_id)
-    through = fixed_through(session, account.id)
-    pairs = pair(lines, entries, days, None if through is None else (through - EPOCH).days)
+    entries = _rows(
+        session,
+        BookEntry,
+        BookEntry.entry_date,
+        account.id,
+        BankMatch.book_entry_id,
+        BookEntry.source != "opening",
+    )
+    pairs = pair(lines, entries, days)
     if pairs:
-        _insert(session, account.id, pairs, user_id(principal))
+        _insert(session, account.id, pairs, user_id(principal), first_open_day(session, account.id))
     summary = {
         "window_days": days,
         "lines": len(lines),
@@ -245,8 +246,11 @@ def auto_match(
     return summary
 
 
-def _insert(session: Session, account_id: int, pairs: list[Pair], by: int | None) -> None:
-    """One INSERT of every pair, each checked to join a line and an entry of the account."""
+def _insert(
+    session: Session, account_id: int, pairs: list[Pair], by: int | None, open_from: date | None
+) -> None:
+    """One INSERT of every pair, each checked to join a line and an entry of the account; it
+    takes effect on the later of its two dates, and not before the first open day."""
     given = (
         func.unnest(
             bindparam("lines", [p.line_id for p in pairs], type_=ARRAY(BigInteger)),
@@ -263,6 +267,7 @@ def _insert(session: Session, account_id: int, pairs: list[Pair], by: int | None
             given.c.entry_id,
             given.c.method,
             literal(by, BigInteger),
+            func.greatest(StatementLine.value_date, BookEntry.entry_date, literal(open_from, Date)),
         )
         .join(
             StatementLine,
@@ -273,7 +278,15 @@ def _insert(session: Session, account_id: int, pairs: list[Pair], by: int | None
     inserted = (
         insert(BankMatch)
         .from_select(
-            ["account_id", "statement_line_id", "book_entry_id", "method", "matched_by"], checked
+            [
+                "account_id",
+                "statement_line_id",
+                "book_entry_id",
+                "method",
+                "matched_by",
+                "effective_on",
+            ],
+            checked,
         )
         .returning(BankMatch.id)
         .cte("inserted")
@@ -290,21 +303,20 @@ def _own(session: Session, model, row_id: int, account_id: int, what: str):
     return row
 
 
-def _unreconciled(session: Session, account_id: int, *days: date) -> None:
-    through = fixed_through(session, account_id)
-    if through is not None and max(days) <= through:
-        raise Conflict(
-            f"both sides lie in a reconciled month (through {through})", code="month_reconciled"
-        )
-
-
 def match(
     session: Session, principal: Principal, account_id: int, line_id: int, entry_id: int
 ) -> BankMatch:
-    """Match a line and an entry by hand: same account, same amount, both unmatched."""
+    """Match a line and an entry by hand: same account, same amount, both unmatched. Rows
+    left open in a reconciled month match too, clearing in the first open month."""
     account = _locked_account(session, principal, account_id)
     line = _own(session, StatementLine, line_id, account.id, "statement_line")
     entry = _own(session, BookEntry, entry_id, account.id, "book_entry")
+    if entry.source == "opening":
+        raise InvalidInput(
+            "the opening balance carries the account over; no bank line is it",
+            code="opening_entry",
+            errors={"book_entry_id": [str(entry.id)]},
+        )
     if line.amount != entry.amount:
         raise InvalidInput(
             f"the line is {line.amount} and the entry {entry.amount}: only equal amounts match",
@@ -318,13 +330,14 @@ def match(
     )
     if taken is not None:
         raise Conflict(f"already matched (match {taken.id})", code="matched_already")
-    _unreconciled(session, account.id, line.value_date, entry.entry_date)
+    open_from = first_open_day(session, account.id)
     found = BankMatch(
         account_id=account.id,
         statement_line_id=line.id,
         book_entry_id=entry.id,
         method="manual",
         matched_by=user_id(principal),
+        effective_on=max(day for day in (line.value_date, entry.entry_date, open_from) if day),
     )
     session.add(found)
     session.flush()
@@ -334,19 +347,33 @@ def match(
         "reconciliation.matched",
         "bank_match",
         found.id,
-        after={"account": account.id, "line": line.id, "entry": entry.id, "amount": line.amount},
+        after={
+            "account": account.id,
+            "line": line.id,
+            "entry": entry.id,
+            "amount": line.amount,
+            "effective_on": found.effective_on,
+        },
     )
     return found
 
 
 def unmatch(session: Session, principal: Principal, account_id: int, match_id: int) -> None:
-    """Undo a match (automatic or manual) while its month is not reconciled."""
+    """Undo a match (automatic or manual) while the month it clears in is not reconciled."""
     account = _locked_account(session, principal, account_id)
     found = _own(session, BankMatch, match_id, account.id, "match")
-    line = session.get(StatementLine, found.statement_line_id)
-    entry = session.get(BookEntry, found.book_entry_id)
-    _unreconciled(session, account.id, line.value_date, entry.entry_date)
-    before = {"line": line.id, "entry": entry.id, "method": found.method, "amount": line.amount}
+    open_from = first_open_day(session, account.id)
+    if open_from is not None and found.effective_on < open_from:
+        raise Conflict(
+            f"the match clears on {found.effective_on}, in a reconciled month",
+            code="month_reconciled",
+        )
+    before = {
+        "line": found.statement_line_id,
+        "entry": found.book_entry_id,
+        "method": found.method,
+        "effective_on": found.effective_on,
+    }
     session.delete(found)
     session.flush()
     record(session, principal, "reconciliation.unmatched", "bank_match", match_id, before=before)

@@ -12,6 +12,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import (
+    DDL,
     BigInteger,
     CheckConstraint,
     Date,
@@ -23,12 +24,13 @@ from sqlalchemy import (
     SmallInteger,
     String,
     UniqueConstraint,
+    event,
     func,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
 from propgroup.archives import models as _archives_models  # noqa: F401  (archive_items FK)
-from propgroup.banking import models as _banking_models  # noqa: F401  (bank_accounts FK)
+from propgroup.banking import models as banking_models
 from propgroup.db import MONEY, TenantBase
 from propgroup.storage import models as _storage_models  # noqa: F401  (documents FK)
 
@@ -45,6 +47,28 @@ ITEM_KINDS = {
     "manual_book": "账面调整",
     "manual_bank": "对账单调整",
 }
+
+
+# The signer is neither the preparer nor the submitter (R-BNK-5).
+SECOND_PERSON = (
+    "signed_by is null or (signed_by <> prepared_by and signed_by is distinct from submitted_by)"
+)
+# Matched statement lines and journal entries are not deleted: bank_matches has no foreign keys
+# (see BankMatch), so this trigger function stands in for them on delete.
+MATCHED_ROWS_STAY = """
+create or replace function bank_matched_rows_stay() returns trigger language plpgsql as $$
+begin
+    if exists (select 1 from bank_matches where (tg_table_name = 'bank_statement_lines'
+            and statement_line_id = old.id) or (tg_table_name = 'bank_book_entries'
+            and book_entry_id = old.id)) then
+        raise exception 'a matched row is not deleted: unmatch it first'
+            using errcode = 'foreign_key_violation', detail = tg_table_name || ' ' || old.id;
+    end if;
+    return old;
+end $$;
+create trigger {table}_matched_stay before delete on {table}
+    for each row execute function bank_matched_rows_stay();
+"""
 
 
 def _one_of(column: str, values: object) -> str:
@@ -83,6 +107,9 @@ class BankStatement(TenantBase):
     line_count: Mapped[int] = mapped_column(Integer)
     # The balance the bank states at ``last_day``: from the file's balance column, or entered.
     closing_balance: Mapped[Decimal | None] = mapped_column(MONEY)
+    # Banks export newest first as often as oldest first: the balance after a day is then
+    # that of its lowest line number.
+    newest_first: Mapped[bool] = mapped_column(default=False, server_default="false")
     archive_item_id: Mapped[int | None] = mapped_column(ForeignKey("archive_items.id"))
     imported_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     imported_at: Mapped[datetime] = mapped_column(
@@ -100,8 +127,9 @@ class StatementLine(TenantBase):
     )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    # RESTRICT: a statement goes only with its lines deleted first (imports.delete_statement).
     statement_id: Mapped[int] = mapped_column(
-        ForeignKey("bank_statements.id", ondelete="CASCADE"), index=True
+        ForeignKey("bank_statements.id", ondelete="RESTRICT"), index=True
     )
     account_id: Mapped[int] = mapped_column(ForeignKey("bank_accounts.id"))
     line_no: Mapped[int] = mapped_column(Integer)  # the line of the file
@@ -124,6 +152,8 @@ class JournalImport(TenantBase):
     filename: Mapped[str] = mapped_column(String(255))
     sha256: Mapped[str] = mapped_column(String(64))
     line_count: Mapped[int] = mapped_column(Integer)
+    # Lines left out as cheques the cash desk booked already (same reference and amount).
+    skipped_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     imported_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     imported_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now()
@@ -135,8 +165,12 @@ class BankMatch(TenantBase):
 
     No foreign keys here, on purpose: each would fire a trigger per row, and an auto-match
     inserting 100,000 pairs spent 7 of its 9 seconds in four of them. The insert checks every
-    pair against both tables set-wise instead (matching._insert), statement lines and journal
-    entries are never deleted, and a pair naming a row that is gone matches nothing."""
+    pair against both tables set-wise instead (matching._insert), and a trigger on each of the
+    two row tables refuses deleting a matched row (``MATCHED_ROWS_STAY``): it fires on deletes
+    only, so inserts cost nothing.
+
+    ``effective_on`` is the day the pair clears: the later of its two dates, and for rows left
+    open in reconciled months, the first open day (signed months keep their items)."""
 
     __tablename__ = "bank_matches"
     __table_args__ = (CheckConstraint(_one_of("method", MATCH_METHODS), name="method"),)
@@ -147,6 +181,7 @@ class BankMatch(TenantBase):
     book_entry_id: Mapped[int] = mapped_column(BigInteger, unique=True)
     method: Mapped[str] = mapped_column(String(16))
     matched_by: Mapped[int | None] = mapped_column(BigInteger)  # a user's id; audited too
+    effective_on: Mapped[date] = mapped_column(Date)
     matched_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
@@ -160,7 +195,7 @@ class Reconciliation(TenantBase):
         UniqueConstraint("account_id", "month"),
         CheckConstraint(_one_of("status", RECONCILIATION_STATUSES), name="status"),
         CheckConstraint("extract(day from month) = 1", name="month"),
-        CheckConstraint("signed_by is null or signed_by <> prepared_by", name="second_person"),
+        CheckConstraint(SECOND_PERSON, name="second_person"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
@@ -177,6 +212,7 @@ class Reconciliation(TenantBase):
         DateTime(timezone=True), server_default=func.now()
     )
     submitted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    submitted_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     signed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     signed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     archive_item_id: Mapped[int | None] = mapped_column(ForeignKey("archive_items.id"))
@@ -208,3 +244,8 @@ class ReconcilingItem(TenantBase):
     description: Mapped[str | None] = mapped_column(String(500))
     reason: Mapped[str | None] = mapped_column(String(500))
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+for _table in (StatementLine.__table__, banking_models.BookEntry.__table__):
+    # Tables made from the models (provisioning) get the trigger the migration gives.
+    event.listen(_table, "after_create", DDL(MATCHED_ROWS_STAY.format(table=_table.name)))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import tzinfo
 from decimal import Decimal
 
 from propgroup.archives import pdf
@@ -85,12 +86,16 @@ def form_lines(
     unit: OrgUnit,
     items: Sequence[ReconcilingItem],
     people: dict[int, User],
+    zone: tzinfo,
 ) -> list[str]:
+    """The form's lines; dates of signatures on the group's calendar (``zone``), not UTC."""
     book, bank = sections(rec, items)
 
     def person(user_id: int | None, moment) -> str:
         user = people.get(user_id) if user_id else None
-        return f"{user.display_name} {moment:%Y-%m-%d}" if user and moment else "________"
+        if not (user and moment):
+            return "________"
+        return f"{user.display_name} {moment.astimezone(zone):%Y-%m-%d}"
 
     lines = [
         "银行存款余额调节表 / Bank balance reconciliation statement",
@@ -128,8 +133,9 @@ def form_pdf(
     unit: OrgUnit,
     items: Sequence[ReconcilingItem],
     people: dict[int, User],
+    zone: tzinfo,
 ) -> bytes:
     return pdf.render(
-        form_lines(rec, account, unit, items, people),
+        form_lines(rec, account, unit, items, people, zone),
         title=f"银行存款余额调节表 {label(rec.month)} #{rec.id}",
     )

@@ -13,7 +13,16 @@ side). Because items keep their sign (+ in, − out), each item is simply added 
 adjusts. Hand-entered items carry their reason. The two adjusted balances must agree to the cent
 before the statement is submitted; the finance manager, another person, signs it off
 (banking:signoff), and the signed statement and the month's bank statements are filed as
-archives. Months are reconciled in order, each once.
+archives. Months are reconciled in order, each once, from the account's first month: prepared,
+submitted and signed off each only after the month before is signed.
+
+Who prepares: the seed (§6.5.1.2, 出纳每月末与会计核对…编制《银行存款余额调节表》) has the cashier
+draw up the statement with the accountant. Here finance prepares it (banking:write) and the
+cashier does not: the cashier keeps the cash and cheques, and R-ORG-3 keeps whoever handles the
+money away from the books that check it; the cashier lacks banking:write for that reason.
+
+Segregation (R-BNK-5): the preparer on record stays whoever drew the statement up; the submitter
+is recorded apart; the signer is none of preparer, submitter, or author of a hand-entered item.
 """
 
 from __future__ import annotations
@@ -23,7 +32,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, delete, exists, func, insert, select
+from sqlalchemy import Select, case, delete, exists, func, insert, select
 from sqlalchemy.orm import Session
 
 from propgroup.approvals.service import now, today
@@ -45,7 +54,15 @@ from propgroup.reconciliation.models import (
     ReconcilingItem,
     StatementLine,
 )
-from propgroup.reconciliation.periods import label, month_end, next_month, parse_month
+from propgroup.reconciliation.periods import (
+    FIXED_STATUSES,
+    first_month,
+    label,
+    month_end,
+    next_month,
+    parse_month,
+    previous_month,
+)
 from propgroup.storage.blobstore import BlobStore
 
 BOOK_SIDE = ("bank_credit", "bank_charge", "manual_book")  # items adjusting the book balance
@@ -75,17 +92,19 @@ def figures_of(rec: Reconciliation) -> Figures:
 def stated_balance(session: Session, account_id: int, day: date) -> Decimal | None:
     """The bank's balance at the end of ``day``: the latest balance a statement states (a
     line's balance column, or a statement's closing balance) plus any lines after it."""
+    in_time = case(
+        (BankStatement.newest_first, -StatementLine.line_no), else_=StatementLine.line_no
+    )
     line = session.execute(
         select(StatementLine.value_date, StatementLine.balance)
+        .join(BankStatement, BankStatement.id == StatementLine.statement_id)
         .where(
             StatementLine.account_id == account_id,
             StatementLine.balance.is_not(None),
             StatementLine.value_date <= day,
         )
         .order_by(
-            StatementLine.value_date.desc(),
-            StatementLine.statement_id.desc(),
-            StatementLine.line_no.desc(),
+            StatementLine.value_date.desc(), StatementLine.statement_id.desc(), in_time.desc()
         )
         .limit(1)
     ).first()
@@ -99,7 +118,8 @@ def stated_balance(session: Session, account_id: int, day: date) -> Decimal | No
         .order_by(BankStatement.last_day.desc(), BankStatement.id.desc())
         .limit(1)
     ).first()
-    known = max((found for found in (line, closing) if found), default=None, key=lambda f: f[0])
+    # On the same day the statement's closing balance (after its last transaction) wins.
+    known = max((found for found in (closing, line) if found), default=None, key=lambda f: f[0])
     if known is None:
         return None
     later = session.scalar(
@@ -116,12 +136,12 @@ def stated_balance(session: Session, account_id: int, day: date) -> Decimal | No
 
 
 def _open_entries(account_id: int, end: date) -> Select:
-    """Journal entries up to ``end`` with no statement line of up to ``end`` matched to them.
+    """Journal entries up to ``end`` not cleared by ``end`` (a match effective by then).
     The opening entry carries a balance over from before the system, not a transaction."""
     cleared = exists(
-        select(BankMatch.id)
-        .join(StatementLine, StatementLine.id == BankMatch.statement_line_id)
-        .where(BankMatch.book_entry_id == BookEntry.id, StatementLine.value_date <= end)
+        select(BankMatch.id).where(
+            BankMatch.book_entry_id == BookEntry.id, BankMatch.effective_on <= end
+        )
     )
     return select(BookEntry).where(
         BookEntry.account_id == account_id,
@@ -133,9 +153,9 @@ def _open_entries(account_id: int, end: date) -> Select:
 
 def _open_lines(account_id: int, end: date) -> Select:
     booked = exists(
-        select(BankMatch.id)
-        .join(BookEntry, BookEntry.id == BankMatch.book_entry_id)
-        .where(BankMatch.statement_line_id == StatementLine.id, BookEntry.entry_date <= end)
+        select(BankMatch.id).where(
+            BankMatch.statement_line_id == StatementLine.id, BankMatch.effective_on <= end
+        )
     )
     return select(StatementLine).where(
         StatementLine.account_id == account_id, StatementLine.value_date <= end, ~booked
@@ -169,6 +189,15 @@ def _derived_items(session: Session, rec: Reconciliation) -> list[dict[str, Any]
     return [{"reconciliation_id": rec.id, **item} for item in items]
 
 
+OLD_ITEM_DAYS = 60  # an item open longer than this is chased (flagged on the statement)
+
+
+def old_items(rec: Reconciliation, items: list[ReconcilingItem]) -> set[int]:
+    """The items open more than OLD_ITEM_DAYS at the month's end."""
+    end = month_end(rec.month)
+    return {item.id for item in items if (end - item.on_day).days > OLD_ITEM_DAYS}
+
+
 def items_of(session: Session, rec: Reconciliation) -> list[ReconcilingItem]:
     return list(
         session.scalars(
@@ -181,7 +210,7 @@ def items_of(session: Session, rec: Reconciliation) -> list[ReconcilingItem]:
 
 def people_of(session: Session, rec: Reconciliation) -> dict[int, User]:
     """The preparer and the signer, by id, for the form's signature lines."""
-    wanted = [user_id for user_id in (rec.prepared_by, rec.signed_by) if user_id]
+    wanted = [user_id for user_id in (rec.prepared_by, rec.submitted_by, rec.signed_by) if user_id]
     return {user.id: user for user in session.scalars(select(User).where(User.id.in_(wanted)))}
 
 
@@ -265,7 +294,8 @@ def _entered_balance(raw: object) -> Decimal | None:
 
 
 def _check_month(session: Session, account: BankAccount, month: date) -> None:
-    """A month that has ended, the account's, not reconciled yet, and the next in order."""
+    """A month that has ended, the account's (opened, not closed before it), not reconciled
+    yet, and the next in order: the account's first month, or the one after the latest."""
     if month_end(month) >= today(session):
         raise InvalidInput(
             f"{label(month)} has not ended yet", code="month_not_ended", errors={"month": ["open"]}
@@ -274,6 +304,12 @@ def _check_month(session: Session, account: BankAccount, month: date) -> None:
         raise InvalidInput(
             f"the account was opened on {account.opened_on}, after {label(month)}",
             code="before_opening",
+            errors={"month": [label(month)]},
+        )
+    if account.closed_on is not None and month > account.closed_on:
+        raise InvalidInput(
+            f"the account was closed on {account.closed_on}, before {label(month)}",
+            code="after_closure",
             errors={"month": [label(month)]},
         )
     existing = session.scalar(
@@ -291,13 +327,57 @@ def _check_month(session: Session, account: BankAccount, month: date) -> None:
     latest = session.scalar(
         select(func.max(Reconciliation.month)).where(Reconciliation.account_id == account.id)
     )
-    if latest is not None and month != next_month(latest):
-        expected = next_month(latest)
+    expected = next_month(latest) if latest is not None else first_month(session, account)
+    if expected is not None and month != expected:
         raise Conflict(
             f"months are reconciled in order: {label(expected)} comes next, not {label(month)}",
             code="out_of_order",
             errors={"month": [label(expected)]},
         )
+
+
+def _previous_signed(session: Session, rec: Reconciliation, account: BankAccount) -> None:
+    """The month before is signed off, unless this is the account's first month."""
+    before = previous_month(rec.month)
+    signed = session.scalar(
+        select(Reconciliation.status).where(
+            Reconciliation.account_id == rec.account_id, Reconciliation.month == before
+        )
+    )
+    first = first_month(session, account)
+    if signed != "signed" and (first is None or rec.month > first):
+        raise Conflict(
+            f"{label(before)} is not signed off yet: months are signed off in order",
+            code="out_of_order",
+            errors={"month": [label(before)]},
+        )
+
+
+def _nothing_fixed_after(session: Session, rec: Reconciliation) -> None:
+    later = session.scalar(
+        select(func.min(Reconciliation.month)).where(
+            Reconciliation.account_id == rec.account_id,
+            Reconciliation.month > rec.month,
+            Reconciliation.status.in_(FIXED_STATUSES),
+        )
+    )
+    if later is not None:
+        raise Conflict(
+            f"{label(later)} is fixed after {label(rec.month)}: send that month back first",
+            code="later_month_fixed",
+            errors={"month": [label(later)]},
+        )
+
+
+def _locked(
+    session: Session, principal: Principal, rec_id: int, action: str = "banking:read"
+) -> tuple[Reconciliation, BankAccount]:
+    """The reconciliation with its account FOR UPDATE: writers of the two sides (FOR SHARE,
+    periods.check_not_fixed) are waited for and then see the month fixed."""
+    rec, account = read_reconciliation(session, principal, rec_id, action)
+    session.refresh(account, with_for_update=True)
+    session.refresh(rec, with_for_update=True)
+    return rec, account
 
 
 def prepare(
@@ -396,7 +476,7 @@ def add_item(
     rec, _account = read_reconciliation(session, principal, rec_id, "banking:write")
     session.refresh(rec, with_for_update=True)
     _draft(rec)
-    if side not in MANUAL_KINDS:
+    if not isinstance(side, str) or side not in MANUAL_KINDS:  # JSON may send a list
         raise InvalidInput("side is book or bank", code="bad_item", errors={"side": ["book|bank"]})
     value = to_money(amount, "amount", signed=True)
     text = reason.strip() if isinstance(reason, str) else ""
@@ -453,12 +533,12 @@ def remove_item(session: Session, principal: Principal, rec_id: int, item_id: in
 
 
 def submit(session: Session, principal: Principal, rec_id: int) -> Reconciliation:
-    """Fix the figures for sign-off: only when the adjusted balances agree to the cent. The
-    submitter is the preparer on record (编制人), whom the sign-off must not be."""
+    """Fix the figures for sign-off: only when the adjusted balances agree to the cent and the
+    month before is signed. The preparer on record stays; the submitter is recorded beside."""
     _people_only(principal)
-    rec, _account = read_reconciliation(session, principal, rec_id, "banking:write")
-    session.refresh(rec, with_for_update=True)
+    rec, account = _locked(session, principal, rec_id, "banking:write")
     _draft(rec)
+    _previous_signed(session, rec, account)
     _recompute(session, rec)
     difference = figures_of(rec).difference
     if difference is None:
@@ -474,7 +554,7 @@ def submit(session: Session, principal: Principal, rec_id: int) -> Reconciliatio
             code="not_balanced",
             errors={"difference": [str(difference)]},
         )
-    rec.status, rec.submitted_at, rec.prepared_by = "submitted", now(), principal.id
+    rec.status, rec.submitted_at, rec.submitted_by = "submitted", now(), principal.id
     session.flush()
     record(
         session,
@@ -490,21 +570,23 @@ def submit(session: Session, principal: Principal, rec_id: int) -> Reconciliatio
 def send_back(
     session: Session, principal: Principal, rec_id: int, reason: object
 ) -> Reconciliation:
-    """A submitted statement back to draft (the reviewer found a mistake), with the reason."""
+    """A submitted statement back to draft (the reviewer found a mistake), with the reason: the
+    reviewer's act (banking:signoff), and not while a later month is fixed on top of it."""
     _people_only(principal)
-    rec, _account = read_reconciliation(session, principal, rec_id, "banking:write")
-    session.refresh(rec, with_for_update=True)
+    rec, account = _locked(session, principal, rec_id)
+    authorize(session, principal, "banking:signoff", org.get_unit(session, account.unit_id))
     if rec.status != "submitted":
         raise Conflict(
             f"only a submitted reconciliation goes back (this is {rec.status})",
             code="not_submitted",
         )
+    _nothing_fixed_after(session, rec)
     text = reason.strip() if isinstance(reason, str) else ""
     if not 1 <= len(text) <= 2000:
         raise InvalidInput(
             "say why it goes back", code="reason_required", errors={"reason": ["required"]}
         )
-    rec.status, rec.submitted_at = "draft", None
+    rec.status, rec.submitted_at, rec.submitted_by = "draft", None, None
     session.flush()
     record(
         session,
@@ -517,26 +599,38 @@ def send_back(
     return rec
 
 
+def _second_person(session: Session, rec: Reconciliation, principal: Principal) -> None:
+    """R-BNK-5: the signer checks others' work, so took no part in it."""
+    authors = session.scalars(
+        select(ReconcilingItem.created_by).where(
+            ReconcilingItem.reconciliation_id == rec.id, ReconcilingItem.created_by.is_not(None)
+        )
+    )
+    if principal.id in {rec.prepared_by, rec.submitted_by, *authors}:
+        raise Forbidden(
+            "whoever prepared, submitted or entered an item of a reconciliation does not sign "
+            "it off (R-BNK-5)",
+            code="second_person",
+        )
+
+
 def sign_off(
     session: Session, store: BlobStore, principal: Principal, rec_id: int
 ) -> Reconciliation:
     """The finance manager's sign-off (R-BNK-5): banking:signoff at the account's unit, never
-    the preparer. The signed statement and the month's bank statements are filed as archives."""
+    one who prepared, submitted or entered an item of it, and the month before signed. The
+    signed statement and the month's bank statements are filed as archives."""
     _people_only(principal)
-    rec, account = read_reconciliation(session, principal, rec_id)
+    rec, account = _locked(session, principal, rec_id)
     unit = org.get_unit(session, account.unit_id)
     authorize(session, principal, "banking:signoff", unit)
-    session.refresh(rec, with_for_update=True)
     if rec.status != "submitted":
         raise Conflict(
             f"only a submitted reconciliation is signed off (this is {rec.status})",
             code="not_submitted",
         )
-    if rec.prepared_by == principal.id:
-        raise Forbidden(
-            "the preparer does not sign off their own reconciliation (R-BNK-5)",
-            code="second_person",
-        )
+    _second_person(session, rec, principal)
+    _previous_signed(session, rec, account)
     rec.status, rec.signed_by, rec.signed_at = "signed", principal.id, now()
     session.flush()
     rec.archive_item_id = filing.file_signed(

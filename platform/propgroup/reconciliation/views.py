@@ -18,6 +18,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from propgroup.approvals.forms import parse_id
 from propgroup.approvals.service import today
 from propgroup.banking.models import BankAccount
 from propgroup.banking.service import read_account, shown_number, visible_accounts
@@ -33,6 +34,7 @@ from propgroup.reconciliation.periods import label, month_end, previous_month
 from propgroup.reconciliation.uploads import entered_amount, uploaded_csv
 from propgroup.storage.settings import configured_store
 from propgroup.tenancy.middleware import tenant_db
+from propgroup.tenancy.settings import tenant_zone
 
 bp = Blueprint("reconciliation", __name__, url_prefix="/reconciliation")
 
@@ -199,7 +201,7 @@ def auto_match(account_id: int):
     raw = (request.form.get("window_days") or "").strip()
 
     def act(session: Session):
-        window = int(raw) if raw.isdigit() else None
+        window = int(raw) if raw.isascii() and raw.isdigit() else None  # "²" is a digit too
         if raw and window is None:
             raise InvalidInput(_("The date window is a number of days."), code="bad_window")
         return matching.auto_match(session, g.principal, account_id, window)
@@ -279,8 +281,11 @@ def _statement_page(rec_id: int, *, error: str | None = None, status: int = 200)
             people=service.people_of(session, rec),
             as_at=month_end(rec.month),
             may_write=authz.can(session, principal, "banking:write", unit),
+            may_review=authz.can(session, principal, "banking:signoff", unit),
             may_sign=authz.can(session, principal, "banking:signoff", unit)
-            and principal.id != rec.prepared_by,
+            and principal.id not in (rec.prepared_by, rec.submitted_by),
+            old_items=service.old_items(rec, items),
+            old_item_days=service.OLD_ITEM_DAYS,
             error=error,
         ),
         status,
@@ -304,6 +309,7 @@ def statement_pdf(rec_id: int):
         _unit(session, account),
         service.items_of(session, rec),
         service.people_of(session, rec),
+        tenant_zone(session),
     )
     return Response(
         content,
@@ -402,7 +408,9 @@ def send_back(rec_id: int):
 def overdue_dashboard():
     session, principal = tenant_db(), g.principal
     raw = request.args.get("unit_id", "")
-    unit = org.read_unit(session, principal, int(raw)) if raw.isdigit() else org.get_root(session)
+    unit = (
+        org.read_unit(session, principal, parse_id(raw)) if parse_id(raw) else org.get_root(session)
+    )
     rows = overdue.overdue_under(session, principal, unit, today(session))
     by_unit: dict[int, list[overdue.Overdue]] = {}
     for row in rows:
