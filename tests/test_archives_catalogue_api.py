@@ -8,13 +8,15 @@ import json
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import text
 
 from propgroup.approvals.service import today
+from propgroup.archives import service
 from propgroup.db import tenant_session
 from propgroup.org import service as org
 from propgroup.tenancy import service as tenancy
 from tests.support.api import api_caller, personal_tokens
-from tests.support.groups import provision_demo
+from tests.support.groups import person, provision_demo
 
 SCOPES = ["archives:read", "archives:write", "documents:read"]
 
@@ -243,3 +245,49 @@ def test_r_arc_3_copies_only_with_a_due_date_and_a_return(api, tokens, units, co
     assert back.status_code == 200 and back.json["returned_on"] == str(day)
     twice = api("POST", f"/loans/{issued.json['id']}/return", keeper)
     assert twice.status_code == 409
+
+
+def test_title_search_looks_up_the_rarest_gram_and_walks_past_common_ones(
+    api, tokens, units, control, group
+):
+    """A word is looked up in the index by its rarest gram by the table's statistics, or not at
+    all when even that one is in most titles; either way the search finds exactly the titles
+    with the word."""
+    with tenant_session(control, group.schema_name) as session:
+        director = person(session, "wu.caiwuzongjian")
+        titles = [f"月度报表 第{n}册" for n in range(40)] + ["诉讼保全 月度报表"]
+        for title in titles:
+            service.new_item(
+                session,
+                director,
+                {
+                    "class_code": "subsidiary_ledger",
+                    "unit_id": units["SZ-NS"],
+                    "fiscal_year": 2016,
+                    "title": title,
+                },
+            )
+        session.commit()
+    with control.connect() as connection:  # as the tables' owner: ANALYZE samples them
+        connection.execute(text(f'analyze "{group.schema_name}".archive_items'))
+        connection.commit()
+    with tenant_session(control, group.schema_name) as session:
+        assert service.narrowest_gram(session, "月度报表") is None  # in most titles
+        # One of the grams only the one title has, not 月度 (in every title).
+        rare = {"诉讼", "讼保", "保全", "全 ", " 月"}
+        assert service.narrowest_gram(session, "诉讼保全 月度") in rare
+
+    def found(words):
+        response = api(
+            "GET",
+            "/items",
+            tokens["wu.caiwuzongjian"],
+            query_string={"fiscal_year": 2016, "text": words, "page_size": 100},
+        )
+        assert response.status_code == 200, response.json
+        return sorted(item["title"] for item in response.json)
+
+    assert found("月度报表") == sorted(titles)
+    assert found("诉讼保全 月度") == ["诉讼保全 月度报表"]
+    assert found("第1册") == ["月度报表 第1册"]
+    assert found("报表 第") == sorted(titles[:40])

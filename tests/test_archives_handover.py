@@ -6,7 +6,11 @@ from __future__ import annotations
 
 import pytest
 
+from propgroup.archives import handovers
+from propgroup.archives.models import Handover
 from propgroup.db import tenant_session
+from propgroup.errors import Forbidden
+from propgroup.identity.principals import Principal
 from propgroup.org import service as org
 from propgroup.tenancy import service as tenancy
 from tests.support.api import api_caller, personal_tokens
@@ -79,6 +83,7 @@ def _spec(api, tokens, unit, **changes):
         ({"lines": [{"kind": "archive", "description": "x"}]}, "lines"),
         ({"lines": [{"kind": "seal", "description": "x", "item_id": 1}]}, "lines"),
         ({"lines": [{"kind": "key", "description": "x"}]}, "lines"),
+        ({"lines": [{"kind": "seal", "description": "x", "quantity": 2**31}]}, "lines"),
         (
             {"lines": [{"kind": "archive", "description": "x", "item_id": 987654}]},
             "lines.0.item_id",
@@ -127,3 +132,30 @@ def test_unfinished_handover_is_cancelled(api, tokens, unit):
     )
     assert cancelled.status_code == 200 and cancelled.json["status"] == "cancelled"
     assert api("POST", f"/handovers/{handover}/sign", tokens[LEAVING]).status_code == 409
+
+
+def test_handovers_listed_to_their_signers_and_the_units_readers(api, tokens, unit):
+    opened = api("POST", "/handovers", tokens["li.kuaiji"], json=_spec(api, tokens, unit))
+    handover = opened.json["id"]
+
+    def listed(login):
+        found = api("GET", "/handovers", tokens[login], query_string={"page_size": 100})
+        assert found.status_code == 200, found.json
+        return {row["id"] for row in found.json}
+
+    assert handover in listed(TAKING_OVER)  # holds no role: signs it, so reads it
+    assert handover in listed("sun.diqucaiwu")  # reads the region's archives
+    assert handover not in listed("chen.bumen")  # a department's head: not the branch's
+    assert api("GET", f"/handovers/{handover}", tokens["chen.bumen"]).status_code == 403
+
+
+def test_an_api_client_is_no_signer_whatever_its_id(control, group, api, tokens, unit):
+    """A client's id numbers api_clients, not users: equal to a signer's, it reads nothing."""
+    opened = api("POST", "/handovers", tokens["li.kuaiji"], json=_spec(api, tokens, unit))
+    with tenant_session(control, group.schema_name) as session:
+        handover = session.get(Handover, opened.json["id"])
+        client = Principal(kind="client", id=handover.leaving_id, name="partner")
+        assert handovers.signer_role(handover, client) is None
+        with pytest.raises(Forbidden):
+            handovers.get_handover(session, client, handover.id, "archives:read")
+        assert handover.id not in session.scalars(handovers.visible_handovers(session, client))

@@ -2,7 +2,9 @@
 reader's units (R-ORG-2); an item's page with its due date and files; a legal hold placed on the
 page and released only by a second person, the refusal shown on the form (R-ARC-2); appraisal by
 two people and a destruction list drawn up, approved and carried out through the pages (R-ARC-1),
-its approval showing an item count, not money; and the same in headless Chromium."""
+its approval showing an item count, not money; handover lists (seed §19) drawn up, read only by
+their signers and the unit's readers, and signed by three people; and the same in headless
+Chromium."""
 
 from __future__ import annotations
 
@@ -22,12 +24,14 @@ from tests.portal.test_browser import SCREENSHOTS
 from tests.support.groups import person
 
 ACCOUNTANT, HEAD, REGIONAL, SOUTH = "li.kuaiji", "wang.xiangmu", "sun.diqucaiwu", "wu.caiwuzongjian"
+CASHIER = "zhao.chuna"
+STRANGER = "chen.bumen"  # heads a department of the region: reads no branch's archives
 
 
 @pytest.fixture(scope="module")
 def group(control, demo_group):
     slug = f"arcpages_{os.getpid()}_{secrets.token_hex(3)}"
-    people = group_with(demo_group, ACCOUNTANT, HEAD, REGIONAL, SOUTH, "zhao.chuna")
+    people = group_with(demo_group, ACCOUNTANT, HEAD, REGIONAL, SOUTH, CASHIER, STRANGER)
     tenant = tenancy.provision_tenant(
         control,
         slug=slug,
@@ -86,7 +90,7 @@ def test_search_within_the_readers_units_r_org_2(browsers, group, items):
     odd = accountant.get(f"/t/{slug}/archives?fiscal_year=abc")
     assert odd.status_code == 200 and "fiscal_year" in odd.text
     assert accountant.get(f"/t/{slug}/archives/items/{items['south']}").status_code == 403
-    assert browsers("zhao.chuna").get(f"/t/{slug}/archives").status_code == 200  # reads only
+    assert browsers(CASHIER).get(f"/t/{slug}/archives").status_code == 200  # reads only
 
 
 def test_item_page_shows_cover_due_date_and_its_file(browsers, group, items):
@@ -332,7 +336,7 @@ def test_r_arc_3_copy_issued_and_received_back_on_the_item_page(browsers, group,
     page = accountant.get(url)
     assert 'data-testid="return-copy"' not in page.text and "复制件已收回并签收" in page.text
     # The cashier reads archives but may not lend them.
-    reader = browsers("zhao.chuna").get(url)
+    reader = browsers(CASHIER).get(url)
     assert "审计所 张三" in reader.text and 'data-testid="issue-copy"' not in reader.text
 
 
@@ -359,3 +363,129 @@ def test_retention_schedule_shown_to_readers_changed_by_an_admin_with_the_recomp
     assert "已重新计算到期日" in page.text and "12 年" in page.text
     item = browsers(ACCOUNTANT).get(f"/t/{slug}/archives/items/{items['statement']}")
     assert "2037-01-01" in item.text  # a 2024 statement, now 12 years
+
+
+# --- handover lists -----------------------------------------------------------------------
+
+
+def test_in_the_browser_a_handover_is_drawn_up_and_signed_by_three(
+    browser, live_server, group, items, demo_password
+):
+    """The cashier leaves, the accountant takes over, the branch head supervises (seed §19)."""
+    slug = group.slug
+    accountant = signed_in_page(browser, live_server, slug, ACCOUNTANT, demo_password)
+    accountant.click("nav.nav a:text('会计档案')")
+    accountant.click("a:text('工作交接')")
+    accountant.get_by_test_id("new-handover").click()
+    accountant.fill("#leaving", CASHIER)
+    accountant.fill("#receiving", ACCOUNTANT)
+    accountant.fill("#supervisor", HEAD)
+    accountant.fill("#reason", "出纳调岗")
+    lines = [
+        ("archive", "招商银行对账单", "", str(items["statement"])),
+        ("seal", "财务专用章", "", ""),
+        ("cheque_book", "工商银行转账支票 No.1001-1025", "1", ""),
+        ("open_item", "备用金借款未还 2,000.00", "", ""),
+    ]
+    for index, (kind, description, quantity, item_id) in enumerate(lines):
+        accountant.select_option(f"select[name=kind_{index}]", kind)
+        accountant.fill(f"input[name=description_{index}]", description)
+        accountant.fill(f"input[name=quantity_{index}]", quantity)
+        accountant.fill(f"input[name=item_id_{index}]", item_id)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    accountant.screenshot(path=str(SCREENSHOTS / "archive-handover-form.png"), full_page=True)
+    accountant.click("form[data-testid=handover-form] button.primary")
+    accountant.get_by_test_id("handover-status").wait_for()
+    assert accountant.get_by_test_id("handover-status").inner_text() == "签署中"
+    assert "财务专用章" in accountant.get_by_test_id("lines").inner_text()
+    url = accountant.url
+    accountant.get_by_test_id("sign").click()
+    accountant.get_by_test_id("signatures").wait_for()
+    assert accountant.get_by_test_id("sign").count() == 0  # signed once, no second button
+    assert "—" not in accountant.get_by_test_id("signer-receiving").inner_text()
+    assert "—" in accountant.get_by_test_id("signer-leaving").inner_text()
+
+    cashier = signed_in_page(browser, live_server, slug, CASHIER, demo_password)
+    cashier.goto(f"{live_server}/t/{slug}/archives/handovers")
+    cashier.click(f"[data-testid=handovers] a[href='{url.removeprefix(live_server)}']")
+    cashier.get_by_test_id("sign").click()
+    cashier.get_by_test_id("signatures").wait_for()
+    assert cashier.get_by_test_id("handover-status").inner_text() == "签署中"
+
+    head = signed_in_page(browser, live_server, slug, HEAD, demo_password)
+    head.goto(url)
+    assert "监交人" in head.get_by_test_id("sign").inner_text()
+    head.get_by_test_id("sign").click()
+    head.get_by_test_id("record-item").wait_for()
+    assert head.get_by_test_id("handover-status").inner_text() == "已签署"
+    for role in ("leaving", "receiving", "supervisor"):
+        assert "—" not in head.get_by_test_id(f"signer-{role}").inner_text()
+    head.screenshot(path=str(SCREENSHOTS / "archive-handover.png"), full_page=True)
+    head.get_by_test_id("record-item").click()
+    head.get_by_test_id("due-on").wait_for()
+    assert "工作交接移交清册" in head.content() and "handover-" in head.content()
+    for page in (accountant, cashier, head):
+        page.context.close()
+
+
+def _handover_form(**changes):
+    form = {
+        "unit_id": "",
+        "leaving": CASHIER,
+        "receiving": ACCOUNTANT,
+        "supervisor": HEAD,
+        "reason": "出纳离职",
+        "kind_0": "seal",
+        "description_0": "财务专用章",
+    }
+    return {**form, **changes}
+
+
+def test_a_refused_handover_shows_on_the_form_and_nothing_is_written(browsers, group, control):
+    slug = group.slug
+    accountant = browsers(ACCOUNTANT)
+    with tenant_session(control, group.schema_name) as session:
+        unit = str(org.get_unit_by_code(session, "SH-XTD").id)
+    new = f"/t/{slug}/archives/handovers/new"
+    before = accountant.get(f"/t/{slug}/archives/handovers").text.count("/handovers/")
+    twice = _form_post(accountant, new, new, _handover_form(unit_id=unit, receiving=CASHIER))
+    assert twice.status_code == 422, twice.status_code
+    assert "移交人、接管人和监交人须为三个不同的人" in twice.text
+    assert twice.text.count('aria-invalid="true"') == 3 and "财务专用章" in twice.text  # kept
+    no_item = _form_post(
+        accountant, new, new, _handover_form(unit_id=unit, kind_0="archive", item_id_0="")
+    )
+    assert no_item.status_code == 422 and "第 1 行" in no_item.text
+    nobody = _form_post(accountant, new, new, _handover_form(unit_id=unit, supervisor="no.one"))
+    assert nobody.status_code == 422 and "监交人：没有使用此登录名的在职用户" in nobody.text
+    after = accountant.get(f"/t/{slug}/archives/handovers").text.count("/handovers/")
+    assert after == before
+
+
+def test_handover_pages_are_authorized_as_the_api_is(browsers, group, control):
+    slug = group.slug
+    with tenant_session(control, group.schema_name) as session:
+        unit = str(org.get_unit_by_code(session, "SH-XTD").id)
+    new = f"/t/{slug}/archives/handovers/new"
+    drawn = _form_post(browsers(ACCOUNTANT), new, new, _handover_form(unit_id=unit))
+    assert drawn.status_code == 303
+    url = drawn.headers["Location"]
+    assert browsers(CASHIER).get(new).status_code == 403  # a cashier keeps no archives
+    assert 'data-testid="sign"' in browsers(CASHIER).get(url).text
+    assert 'data-testid="sign"' not in browsers(REGIONAL).get(url).text  # reads, signs not
+    assert browsers(STRANGER).get(url).status_code == 403
+    listed = browsers(STRANGER).get(f"/t/{slug}/archives/handovers")
+    assert listed.status_code == 200 and 'data-testid="no-handovers"' in listed.text
+    page = browsers(REGIONAL).get(url)
+    refused = browsers(REGIONAL).post(f"{url}/sign", data={"csrf_token": csrf_token(page.text)})
+    assert refused.status_code == 403 and "只有移交人、接管人和监交人" in refused.text
+    blank = browsers(REGIONAL).post(
+        f"{url}/cancel", data={"csrf_token": csrf_token(page.text), "reason": " "}
+    )
+    assert blank.status_code == 422 and "请填写事由" in blank.text
+    cancelled = browsers(REGIONAL).post(
+        f"{url}/cancel", data={"csrf_token": csrf_token(page.text), "reason": "清单有误"}
+    )
+    assert cancelled.status_code == 303
+    page = browsers(CASHIER).get(url)
+    assert "已作废" in page.text and 'data-testid="sign"' not in page.text

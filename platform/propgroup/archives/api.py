@@ -33,6 +33,7 @@ from propgroup.archives.schemas import (
     FileQuerySchema,
     FileSchema,
     HandoverInSchema,
+    HandoverRowSchema,
     HandoverSchema,
     HoldInSchema,
     HoldQuerySchema,
@@ -276,6 +277,15 @@ def list_loans(query):
 
 def _handover(handover) -> dict[str, Any]:
     return {**columns_of(handover), "lines": handovers.lines_of(tenant_db(), handover)}
+
+
+@blp.route("/handovers")
+@blp.response(200, HandoverRowSchema(many=True))
+@blp.paginate(SelectPage, page_size=50, max_page_size=MAX_PAGE_SIZE)
+def list_handovers():
+    """The lists the caller signs, and those of the units where they may read archives."""
+    session = tenant_db()
+    return Selection(session, handovers.visible_handovers(session, current_principal()))
 
 
 @blp.route("/handovers", methods=["POST"])

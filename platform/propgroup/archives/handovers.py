@@ -8,18 +8,23 @@ from __future__ import annotations
 from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
-from sqlalchemy import select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
 from propgroup.approvals.service import now
 from propgroup.archives.certificate import handover_pdf
 from propgroup.archives.models import HANDOVER_KINDS, ArchiveItem, Handover, HandoverLine
 from propgroup.archives.schedule import checked_by
-from propgroup.archives.service import archive_unit, file_generated, signed_by_person
+from propgroup.archives.service import (
+    archive_unit,
+    file_generated,
+    required_text,
+    signed_by_person,
+)
 from propgroup.audit.service import record
 from propgroup.db import BIGINT_MAX
 from propgroup.errors import Conflict, Forbidden, InvalidInput, NotFound
-from propgroup.identity.authz import authorize, can
+from propgroup.identity.authz import authorize, can, visible_units
 from propgroup.identity.models import User
 from propgroup.identity.principals import Principal
 from propgroup.identity.service import user_principal
@@ -29,12 +34,17 @@ from propgroup.storage.blobstore import BlobStore
 
 RECORD_CLASS = "transfer_list"
 SIGNERS = ("leaving", "receiving", "supervisor")
+NO_USER = "no active user"
+THREE_PEOPLE = "leaving, receiving and supervisor are three people"
+QUANTITY_MAX = 2**31 - 1  # the column is an INTEGER: more would be a database error
 
 
 class LineSpecSchema(Schema):
     kind = fields.String(required=True, validate=validate.OneOf(HANDOVER_KINDS))
     description = fields.String(required=True, validate=validate.Length(min=1, max=300))
-    quantity = fields.Integer(load_default=1, strict=True, validate=validate.Range(min=1))
+    quantity = fields.Integer(
+        load_default=1, strict=True, validate=validate.Range(min=1, max=QUANTITY_MAX)
+    )
     item_id = fields.Integer(load_default=None, strict=True, validate=validate.Range(min=1))
 
     @validates_schema
@@ -64,9 +74,9 @@ def _people(session: Session, checked: dict[str, Any], unit: OrgUnit) -> dict[st
             select(User).where(User.login.in_(list(logins.values())), User.active)
         )
     }
-    problems = {role: ["no active user"] for role, login in logins.items() if login not in found}
+    problems = {role: [NO_USER] for role, login in logins.items() if login not in found}
     if not problems and len(set(logins.values())) < len(SIGNERS):
-        problems["receiving"] = ["leaving, receiving and supervisor are three people"]
+        problems["receiving"] = [THREE_PEOPLE]
     people = {role: found.get(login) for role, login in logins.items()}
     if not problems and not can(session, user_principal(people["leaving"]), "org:read", unit):
         problems["leaving"] = [f"holds no role at {unit.code}"]
@@ -148,9 +158,33 @@ def get_handover(
     )
     if handover is None:
         raise NotFound(f"handover {handover_id} does not exist", code="handover_not_found")
-    if principal.id not in (handover.leaving_id, handover.receiving_id, handover.supervisor_id):
+    if signer_role(handover, principal) is None:
         authorize(session, principal, action, org.get_unit(session, handover.unit_id))
     return handover
+
+
+def signer_role(handover: Handover, principal: Principal) -> str | None:
+    """Which of the three the principal signs as, if any (an API client's id is no user's)."""
+    if principal.kind != "user":
+        return None
+    return next((role for role in SIGNERS if getattr(handover, f"{role}_id") == principal.id), None)
+
+
+def visible_handovers(session: Session, principal: Principal) -> Select:
+    """What ``get_handover`` lets the principal read: the lists they sign, and those of the
+    units where they may read archives; newest first."""
+    readable = visible_units(session, principal, "archives:read")
+    if principal.kind == "user":
+        readable = or_(
+            readable,
+            *(getattr(Handover, f"{role}_id") == principal.id for role in SIGNERS),
+        )
+    return (
+        select(Handover)
+        .join(OrgUnit, OrgUnit.id == Handover.unit_id)
+        .where(readable)
+        .order_by(Handover.id.desc())
+    )
 
 
 def lines_of(session: Session, handover: Handover) -> list[HandoverLine]:
@@ -173,10 +207,7 @@ def sign(session: Session, store: BlobStore, principal: Principal, handover_id: 
     signed_by_person(principal)
     handover = get_handover(session, principal, handover_id, "archives:read", lock=True)
     _open(handover)
-    role = next(
-        (r for r in SIGNERS if getattr(handover, f"{r}_id") == principal.id),
-        None,
-    )
+    role = signer_role(handover, principal)
     if role is None:
         raise Forbidden(
             "only the one leaving, the one taking over and the supervisor sign a handover",
@@ -220,6 +251,7 @@ def sign(session: Session, store: BlobStore, principal: Principal, handover_id: 
 def cancel(session: Session, principal: Principal, handover_id: int, reason: str) -> Handover:
     """An unfinished list is withdrawn (a wrong line: draw up a new one)."""
     signed_by_person(principal)
+    reason = required_text(reason, "reason")
     handover = get_handover(session, principal, handover_id, "archives:write", lock=True)
     authorize(session, principal, "archives:write", org.get_unit(session, handover.unit_id))
     _open(handover)

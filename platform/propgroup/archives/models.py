@@ -106,9 +106,11 @@ class ArchiveItem(TenantBase):
         Index("ix_archive_items_class_due", "class_code", "due_on"),
         # The yearly sweep reads only what is still kept and has a date.
         Index("ix_archive_items_due_kept", "due_on", postgresql_where=text("status = 'kept'")),
-        # Search: words of the title, and a year across units and classes.
+        # Search: words of the title; a unit's or a year's items newest first (a page of them
+        # is read backwards from the index, not found by walking every id).
         Index("ix_archive_items_title_grams", "title_grams", postgresql_using="gin"),
-        Index("ix_archive_items_year", "fiscal_year"),
+        Index("ix_archive_items_unit_newest", "unit_id", "id"),
+        Index("ix_archive_items_year_newest", "fiscal_year", "id"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)

@@ -221,7 +221,9 @@ class HandoverInSchema(Schema):
     lines = fields.Raw(required=True)
 
 
-class HandoverSchema(Schema):
+class HandoverRowSchema(Schema):
+    """A handover as listed: without its lines."""
+
     id = fields.Integer()
     unit_id = fields.Integer()
     leaving_id = fields.Integer()
@@ -234,6 +236,9 @@ class HandoverSchema(Schema):
     receiving_signed_at = fields.DateTime(allow_none=True)
     supervisor_signed_at = fields.DateTime(allow_none=True)
     record_item_id = fields.Integer(allow_none=True)
+
+
+class HandoverSchema(HandoverRowSchema):
     lines = fields.List(fields.Nested(HandoverLineSchema))
 
 

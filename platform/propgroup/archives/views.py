@@ -1,6 +1,7 @@
 """Archives in the portal: the catalogue searched by class, unit, year and title; an item's page
 with its cover, due date, files, legal holds (R-ARC-2) and lending register (R-ARC-3, copies
-issued and returned); the retention schedule, changed there by whoever may administer archives.
+issued and returned); the retention schedule, changed there by whoever may administer archives;
+handover lists (``handover_views``).
 
 Nested under the portal blueprint (endpoints ``portal.archives.*``). Thin: every rule is the
 services'. A refusal is shown on the item's page with its status, and the unit of work rolls back.
@@ -20,19 +21,20 @@ from sqlalchemy.orm import Session
 from propgroup.approvals.forms import parse_day
 from propgroup.approvals.service import today
 from propgroup.archives import appraisal, destruction, holds, loans, schedule, service
+from propgroup.archives.handover_views import bp as handovers_bp
 from propgroup.archives.models import ITEM_STATUSES, ArchiveFile
 from propgroup.archives.schemas import ItemQuerySchema
 from propgroup.errors import DomainError, NotFound
 from propgroup.identity import authz
 from propgroup.identity.models import User
 from propgroup.org import service as org
-from propgroup.org.models import OrgUnit
 from propgroup.portal.auth import login_required
 from propgroup.storage.api import document_response
 from propgroup.storage.settings import configured_store
 from propgroup.tenancy.middleware import tenant_db
 
 bp = Blueprint("archives", __name__, url_prefix="/archives")
+bp.register_blueprint(handovers_bp)
 
 LIST_LIMIT = 100
 STATUS_LABELS = {
@@ -92,17 +94,6 @@ def _filters() -> dict[str, Any]:
     return ItemQuerySchema().load(raw)
 
 
-def _units(session, principal, action: str) -> list[OrgUnit]:
-    """Units that keep archives (not departments) where the principal may ``action``."""
-    return list(
-        session.scalars(
-            select(OrgUnit)
-            .where(authz.visible_units(session, principal, action), OrgUnit.kind != "department")
-            .order_by(OrgUnit.path)
-        )
-    )
-
-
 @bp.get("")
 @login_required
 def index():
@@ -110,7 +101,7 @@ def index():
     service.readable_somewhere(session, principal)
     query = _filters()
     rows = session.execute(service.search(session, principal, **query).limit(LIST_LIMIT)).all()
-    units = _units(session, principal, "archives:read")
+    units = service.keeping_units(session, principal, "archives:read")
     return render_template(
         "archives/index.html",
         rows=rows,
@@ -292,7 +283,7 @@ def _destruction_page(*, error: str | None = None, problems=None, status: int = 
     candidates = session.execute(
         service.search(session, principal, status="to_destroy").limit(LIST_LIMIT)
     ).all()
-    units = _units(session, principal, "archives:appraise")
+    units = service.keeping_units(session, principal, "archives:appraise")
     lists = session.scalars(destruction.visible_lists(session, principal).limit(LIST_LIMIT)).all()
     return (
         render_template(
@@ -300,7 +291,9 @@ def _destruction_page(*, error: str | None = None, problems=None, status: int = 
             candidates=candidates,
             units=units,
             lists=lists,
-            unit_names={u.id: u.name for u in _units(session, principal, "archives:read")},
+            unit_names={
+                u.id: u.name for u in service.keeping_units(session, principal, "archives:read")
+            },
             classes={rule.class_code: rule for rule in schedule.schedule(session)},
             error=error,
             problems=problems or {},
