@@ -228,7 +228,8 @@ def _account_of(session: Session, request: BankAccountRequest) -> BankAccount | 
     return session.get(BankAccount, request.account_id, with_for_update=True)
 
 
-def _finance_part(form: dict[str, Any]) -> dict[str, Any]:
+def finance_part(form: dict[str, Any]) -> dict[str, Any]:
+    """The form as finance writes it: without the departure the system noted (R-BNK-3)."""
     return {key: value for key, value in form.items() if key != "departure"}
 
 
@@ -289,7 +290,7 @@ def _lines(request: BankAccountRequest) -> list[dict[str, Any]]:
 def submit(session: Session, principal: Principal, request_id: int) -> BankAccountRequest:
     """Into approval: the form is checked against the records again, as they are now."""
     request = _revisable(session, principal, request_id)
-    checked = checked_form(request.kind, _finance_part(request.form))
+    checked = checked_form(request.kind, finance_part(request.form))
     unit = org.get_unit(session, request.unit_id)
     check_content(session, request.kind, unit, _account_of(session, request), checked, request.id)
     title, payee = _title(session, request, unit)

@@ -1,6 +1,7 @@
 """Bank accounts in the portal: the accounts of the reader's units (numbers masked unless they
 may read numbers there), an account's page with its seals, signatories, book balance and
-requests, the opening request form (R-BNK-1), and registering the number the bank gave.
+requests, the opening, change and closing request forms (R-BNK-1; a keeper's departure draft,
+R-BNK-3, is completed on the change form), and registering the number the bank gave.
 
 Nested under the portal blueprint (endpoints ``portal.banking.*``). Thin: every rule is the
 services'. A refusal is shown on the form with its status, and the unit of work rolls back.
@@ -18,9 +19,15 @@ from sqlalchemy import select
 
 from propgroup.approvals.forms import parse_day
 from propgroup.banking import checks, lifecycle, registration
-from propgroup.banking.models import ACCOUNT_TYPES, REQUEST_KINDS, SEAL_KINDS, BankAccount
+from propgroup.banking.models import (
+    ACCOUNT_TYPES,
+    REQUEST_KINDS,
+    SEAL_KINDS,
+    BankAccount,
+    BankAccountRequest,
+)
 from propgroup.banking.service import book_balance, read_account, shown_number, visible_accounts
-from propgroup.errors import DomainError
+from propgroup.errors import DomainError, NotFound
 from propgroup.identity import authz
 from propgroup.org import service as org
 from propgroup.org.models import OrgUnit
@@ -83,6 +90,7 @@ def _render_account(account_id: int, *, error: str | None = None, status: int = 
     session = tenant_db()
     account = read_account(session, g.principal, account_id)
     unit = org.get_unit(session, account.unit_id)
+    may_write = authz.can(session, g.principal, "banking:write", unit)
     return (
         render_template(
             "banking/account.html",
@@ -95,8 +103,8 @@ def _render_account(account_id: int, *, error: str | None = None, status: int = 
             requests=session.scalars(
                 lifecycle.visible_requests(session, g.principal, account.id)
             ).all(),
-            may_register=account.status == "pending"
-            and authz.can(session, g.principal, "banking:write", unit),
+            may_register=account.status == "pending" and may_write,
+            may_request=account.status == "open" and may_write,
             error=error,
         ),
         status,
@@ -128,10 +136,14 @@ def register_opening(account_id: int):
     return redirect(url_for(".account", account_id=account_id), code=303)
 
 
+def _logins(typed: str) -> list[str]:
+    """Logins typed one per line or comma."""
+    return [s for s in (s.strip() for s in typed.replace(",", "\n").split("\n")) if s]
+
+
 def _open_form() -> dict[str, Any]:
-    """The opening form as typed: signatories one login per line or comma."""
+    """The opening form as typed."""
     form = request.form
-    signatories = [s.strip() for s in form.get("signatories", "").replace(",", "\n").split("\n")]
     return {
         "bank": form.get("bank", "").strip(),
         "bank_branch": form.get("bank_branch", "").strip(),
@@ -141,13 +153,35 @@ def _open_form() -> dict[str, Any]:
         "purpose": form.get("purpose", "").strip(),
         "single_purpose": form.get("single_purpose") == "on",
         "seals": {kind: form.get(kind, "").strip() for kind in SEAL_KINDS},
-        "signatories": [s for s in signatories if s],
+        "signatories": _logins(form.get("signatories", "")),
         "reason": form.get("reason", "").strip(),
     }
 
 
+def _change_form() -> dict[str, Any]:
+    """The change form as typed: only what is filled in changes (content.ChangesSchema)."""
+    form = request.form
+    changes: dict[str, Any] = {}
+    seals = {kind: form.get(kind, "").strip() for kind in SEAL_KINDS}
+    if any(seals.values()):
+        changes["seals"] = {kind: login for kind, login in seals.items() if login}
+    if signatories := _logins(form.get("signatories", "")):
+        changes["signatories"] = signatories
+    for field in ("purpose", "bank_branch"):
+        if value := form.get(field, "").strip():
+            changes[field] = value
+    return {"changes": changes, "reason": form.get("reason", "").strip()}
+
+
+def _typed_form(kind: str) -> dict[str, Any]:
+    if kind == "change":
+        return _change_form()
+    return {"reason": request.form.get("reason", "").strip()}
+
+
 def _problems(error: DomainError) -> list[str]:
-    """Every field the service named, as ``field: problem`` lines."""
+    """Every field the service named, as ``field: problem`` lines, but for problems its message
+    says already (a closing's reasons are both)."""
     lines = []
 
     def walk(value: Any, where: str) -> None:
@@ -155,7 +189,9 @@ def _problems(error: DomainError) -> list[str]:
             for key, inner in value.items():
                 walk(inner, f"{where}.{key}" if where else str(key))
         elif isinstance(value, list) and all(isinstance(v, str) for v in value):
-            lines.append(f"{where}: {'; '.join(value)}")
+            unsaid = [v for v in value if v not in error.message]
+            if unsaid:
+                lines.append(f"{where}: {'; '.join(unsaid)}")
         else:
             lines.append(f"{where}: {value}")
 
@@ -237,3 +273,82 @@ def submit(request_id: int):
 @login_required
 def withdraw(request_id: int):
     return _act(request_id, lifecycle.withdraw, _("The request was withdrawn."))
+
+
+def _render_form(
+    kind: str,
+    account: BankAccount,
+    values: dict[str, Any],
+    *,
+    req: BankAccountRequest | None = None,
+    error: DomainError | None = None,
+):
+    """The change or closing form, for a new request or a draft's revision."""
+    session = tenant_db()
+    action = (
+        url_for(".revise", request_id=req.id)
+        if req
+        else url_for(".account_request", account_id=account.id, kind=kind)
+    )
+    return (
+        render_template(
+            "banking/account_request.html",
+            kind=kind,
+            account=account,
+            unit=org.get_unit(session, account.unit_id),
+            keepers={seal.kind: user.login for seal, user in checks.seals_of(session, account.id)},
+            signers=[user.login for _, user in checks.signatories_of(session, account.id)],
+            req=req,
+            departure=(req.form.get("departure") if req else None),
+            values=values,
+            action=action,
+            error=error.message if error else None,
+            problems=_problems(error) if error else [],
+        ),
+        error.status if error else 200,
+    )
+
+
+@bp.route("/accounts/<int:account_id>/requests/<any(change, close):kind>", methods=["GET", "POST"])
+@login_required
+def account_request(account_id: int, kind: str):
+    """A change or closing request (变更/注销银行账户申请表) of the account, raised as a draft."""
+    session = tenant_db()
+    account = read_account(session, g.principal, account_id, "banking:write")
+    if request.method == "GET":
+        return _render_form(kind, account, {})
+    values = _typed_form(kind)
+    try:
+        raised = lifecycle.raise_request(
+            session, g.principal, kind=kind, account_id=account_id, form=values
+        )
+    except DomainError as error:
+        session.rollback()
+        account = read_account(session, g.principal, account_id)
+        return _render_form(kind, account, values, error=error)
+    return redirect(url_for(".request_page", request_id=raised.id), code=303)
+
+
+@bp.route("/requests/<int:request_id>/revise", methods=["GET", "POST"])
+@login_required
+def revise(request_id: int):
+    """A change or closing draft (or returned request) rewritten; a keeper's departure draft
+    (R-BNK-3) is completed here: the form names what must be replaced."""
+    session = tenant_db()
+    found = lifecycle.read_request(session, g.principal, request_id, "banking:write")
+    if found.kind == "open":
+        raise NotFound("an opening is revised through the API", code="not_found")
+    account = read_account(session, g.principal, found.account_id)
+    if request.method == "GET":
+        return _render_form(found.kind, account, found.form, req=found)
+    # What the form does not show (a dormancy finding) stays as it was.
+    values = {**lifecycle.finance_part(found.form), **_typed_form(found.kind)}
+    try:
+        lifecycle.revise(session, g.principal, request_id, values)
+    except DomainError as error:
+        session.rollback()
+        found = lifecycle.read_request(session, g.principal, request_id)
+        account = read_account(session, g.principal, found.account_id)
+        return _render_form(found.kind, account, values, req=found, error=error)
+    flash(_("The draft is saved."), "info")
+    return redirect(url_for(".request_page", request_id=request_id), code=303)
