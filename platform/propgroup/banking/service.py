@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session
 
 from propgroup.banking import numbers
@@ -60,14 +60,26 @@ def shown_number(session: Session, principal: Principal, account: BankAccount) -
     return numbers.masked(account.number_last4)
 
 
+def journal_balance(
+    session: Session,
+    amount: ColumnElement[Decimal],
+    day: ColumnElement[date],
+    owner: ColumnElement[bool],
+    as_of: date | None = None,
+) -> Decimal:
+    """A journal's balance (the sum of its signed amounts) at the end of ``as_of``, every entry
+    when None: the bank journal of an account, the cash book of a unit."""
+    total = select(func.coalesce(func.sum(amount), 0)).where(owner)
+    if as_of is not None:
+        total = total.where(day <= as_of)
+    return Decimal(session.scalar(total))
+
+
 def book_balance(session: Session, account_id: int, as_of: date | None = None) -> Decimal:
     """The bank journal's balance at the end of ``as_of`` (every entry when None)."""
-    total = select(func.coalesce(func.sum(BookEntry.amount), 0)).where(
-        BookEntry.account_id == account_id
+    return journal_balance(
+        session, BookEntry.amount, BookEntry.entry_date, BookEntry.account_id == account_id, as_of
     )
-    if as_of is not None:
-        total = total.where(BookEntry.entry_date <= as_of)
-    return Decimal(session.scalar(total))
 
 
 def last_entry_on(session: Session, account_id: int) -> date | None:

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from propgroup.approvals.service import now, today
 from propgroup.audit.service import record
+from propgroup.banking.service import journal_balance
 from propgroup.cashdesk.common import optional_text, policy, signed_by_person, text_of, unit_for
 from propgroup.cashdesk.models import (
     COUNT_KINDS,
@@ -42,10 +43,9 @@ IOU_KINDS = frozenset({"iou", "白条", "借据", "借条", "unrecorded_voucher"
 
 def cash_balance(session: Session, unit_id: int, as_of: date | None = None) -> Decimal:
     """The cash book's balance at the end of ``as_of`` (every entry when None)."""
-    total = select(func.coalesce(func.sum(CashEntry.amount), 0)).where(CashEntry.unit_id == unit_id)
-    if as_of is not None:
-        total = total.where(CashEntry.entry_date <= as_of)
-    return Decimal(session.scalar(total))
+    return journal_balance(
+        session, CashEntry.amount, CashEntry.entry_date, CashEntry.unit_id == unit_id, as_of
+    )
 
 
 def add_entry(
