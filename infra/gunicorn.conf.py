@@ -48,6 +48,12 @@ workers = _int_env(
 worker_class = "gthread"
 threads = _int_env("GUNICORN_THREADS", 4)
 
+# A listening socket per worker (SO_REUSEPORT): the kernel spreads new connections over the
+# workers. With one shared socket a gthread worker keeps every keep-alive connection it wins, and
+# a burst of them can land on one worker (one GIL) while the other idles: seen as half the
+# throughput in one run of two in the API benchmark.
+reuse_port = os.environ.get("GUNICORN_REUSE_PORT", "1") != "0"
+
 # Long work belongs in RQ jobs; a request still running after this is wedged
 # and the worker is better recycled than left holding a thread and DB
 # connection.

@@ -4,7 +4,7 @@ pagination, Idempotency-Key, request ids."""
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from propgroup.audit.models import AuditEvent
 from propgroup.config import get_settings
@@ -112,6 +112,27 @@ def test_revocation_takes_effect_on_the_next_request(client, control, group, tok
     assert refused.json["code"] == "revoked_token"
 
 
+def test_the_token_is_checked_in_the_statement_that_enters_the_tenant(
+    client, control, group, token_for
+):
+    """No round trip of its own: the check rides on the statement that sets the tenant's role."""
+    headers, _ = token_for(group, ["org:read"])
+    statements = []
+
+    def note(_conn, _cursor, statement, *_):
+        statements.append(statement)
+
+    event.listen(control, "before_cursor_execute", note)
+    try:
+        response = client.get(f"/t/{group.slug}/api/org/units", headers=headers)
+    finally:
+        event.remove(control, "before_cursor_execute", note)
+    assert response.status_code == 200
+    entering = [s for s in statements if "set_config('role'" in s]
+    assert len(entering) == 1 and "api_clients" in entering[0]
+    assert [s for s in statements if "api_clients" in s] == entering
+
+
 @pytest.mark.parametrize(
     ("header", "code"),
     [
@@ -119,6 +140,7 @@ def test_revocation_takes_effect_on_the_next_request(client, control, group, tok
         ("Basic abc", "bad_token"),
         ("Bearer not-a-token", "bad_token"),
         ("Bearer pg.{slug}.0000000000000000.wrong", "bad_token"),
+        ("Bearer pg.{slug}.x'or'1'='1.wrong", "bad_token"),
     ],
 )
 def test_missing_or_bad_tokens_are_401_json(client, group, header, code):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+
 import pytest
 from click.testing import CliRunner
 
@@ -162,3 +164,16 @@ def test_migrate_names_the_failed_tenant_and_exits_non_zero(run, make_tenant, co
     assert "1 failed" in result.output
     assert service.get_tenant(control, healthy.slug).last_migration_error is None
     assert "already exists" in service.get_tenant(control, broken.slug).last_migration_error
+
+
+def test_serve_refuses_a_port_in_use_before_starting_anything(run, tmp_path, monkeypatch):
+    """Workers listen with SO_REUSEPORT, which would share a port with a server still running."""
+    monkeypatch.setenv("PROPGROUP_INSTANCE", str(tmp_path / "instance"))
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = run("serve", "--port", str(port))
+    assert result.exit_code != 0
+    assert f"127.0.0.1:{port} is in use" in result.output
+    assert not (tmp_path / "instance").exists()

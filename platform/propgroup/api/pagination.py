@@ -44,7 +44,7 @@ class SelectPage(Page):
         if selection.rows:
             # Core execution: plain columns need none of the ORM's result processing.
             rows = selection.session.connection().execute(query).all()
-            return rows, [row._mapping for row in rows]
+            return rows, rows
         rows = selection.session.execute(query).all()
         return rows, [row[0] for row in rows]
 

@@ -15,6 +15,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from propgroup.audit.service import record
+from propgroup.db import read_on_entry
 from propgroup.errors import Conflict, InvalidInput, NotFound, Unauthorized
 from propgroup.identity.models import ApiClient, RoleAssignment, User
 from propgroup.identity.permissions import SCOPES, duties_clash
@@ -242,8 +243,8 @@ def token_tenant(token: str) -> str | None:
     return parts[1] if len(parts) == 4 and parts[0] == TOKEN_PREFIX else None
 
 
-# Built once, so its SQL cache key is computed once: this runs on every API call. Core
-# rather than ORM execution, since only columns are read.
+# Built once, so its SQL is compiled once per tenant: this runs on every API call, in the
+# statement that enters the tenant (``db.read_on_entry``).
 _CLIENT_BY_ID = (
     select(
         ApiClient.id,
@@ -265,12 +266,12 @@ _CLIENT_BY_ID = (
 def client_principal(session: Session, token: str, request_id: str | None = None) -> Principal:
     """Check a bearer token against this tenant's clients; revoked ones stop at once.
 
-    One Core query and no ORM objects.
+    No round trip of its own when it is the session's first read, and no ORM objects.
     """
     parts = token.split(".")
     if len(parts) != 4 or parts[0] != TOKEN_PREFIX:
         raise Unauthorized("malformed bearer token", code="bad_token")
-    client = session.connection().execute(_CLIENT_BY_ID, {"client_id": parts[2]}).first()
+    client = read_on_entry(session, _CLIENT_BY_ID, {"client_id": parts[2]})
     if client is None or not hmac.compare_digest(client.secret_sha256, _sha256(parts[3])):
         raise Unauthorized("unknown or wrong bearer token", code="bad_token")
     if client.revoked_at is not None:

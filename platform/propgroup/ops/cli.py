@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -111,6 +112,7 @@ def scheduler() -> None:
 @click.option("--web-workers", default=2, show_default=True, type=int)
 def serve(host: str, port: int, web_workers: int) -> None:
     """Everything on one machine: services, migrations, demo group, web and one worker."""
+    _refuse_taken_port(host, port)
     instance = instance_path()
     instance.mkdir(parents=True, exist_ok=True)
     engine = control_engine(redis=True, migrated=False)
@@ -141,6 +143,17 @@ def serve(host: str, port: int, web_workers: int) -> None:
     ]
     _print_welcome(f"http://{host}:{port}", group)
     _wait_then_stop(children)
+
+
+def _refuse_taken_port(host: str, port: int) -> None:
+    """Gunicorn's workers listen with SO_REUSEPORT, which would share the port with an earlier
+    `make run` still running: refuse instead, as a plain bind does."""
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            raise click.ClickException(f"{host}:{port} is in use ({error.strerror})") from None
 
 
 def _print_welcome(url: str, group: dict) -> None:

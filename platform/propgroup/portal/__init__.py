@@ -122,6 +122,21 @@ def _nest_capability_pages() -> None:
     bp.register_blueprint(reconciliation_bp)
 
 
+def _init_limiter(app: Flask) -> None:
+    """The limiter, for portal pages only: limits are declared on portal views (sign-in, password
+    change), whose wrappers check them. Its app-wide check looks for default limits, of which
+    there are none, so it is dropped; its after-request hook (counting a limited view's failures)
+    and teardown (forgetting the request's limit state) run for the portal's requests alone."""
+    tables = (app.before_request_funcs, app.after_request_funcs, app.teardown_request_funcs)
+    earlier = [list(table[None]) for table in tables]
+    limiter.init_app(app)
+    for table, hooks in zip(tables, earlier, strict=True):
+        added = [hook for hook in table[None] if hook not in hooks]
+        table[None] = hooks
+        if table is not app.before_request_funcs:
+            table["portal"] = [*table.get("portal", []), *added]
+
+
 def init_portal(app: Flask) -> None:
     from propgroup.portal.errors import register_error_pages
     from propgroup.portal.views import bp
@@ -133,10 +148,7 @@ def init_portal(app: Flask) -> None:
     CSRFProtect(app)
     app.before_request(_protect_pages)
     app.before_request(load_signed_in_user)
-    limiter.init_app(app)  # after the user is loaded: the password limit is keyed by user
-    # Every limit is declared on its view, whose wrapper checks it; the app-wide hook looks for
-    # default limits only, and there are none, so it is not run on every request.
-    app.before_request_funcs[None].remove(limiter._check_request_limit)
+    _init_limiter(app)  # after the user is loaded: the password limit is keyed by user
     app.jinja_env.filters["cny"] = cny
     app.context_processor(_template_context)
     app.register_blueprint(bp)

@@ -30,11 +30,11 @@ def resolve_cell_url(control: Engine, cell_name: str) -> str | None:
 
 # Where a cell lives changes only when an operator moves it; one lookup per process per minute.
 _CELL_CACHE_SECONDS = 60.0
-_cells: dict[tuple[str, str], tuple[float, str | None]] = {}
+_cells: dict[tuple[Engine, str], tuple[float, str | None]] = {}
 
 
 def cell_engine(control: Engine, cell_name: str) -> Engine:
-    key, now = (str(control.url), cell_name), time.monotonic()
+    key, now = (control, cell_name), time.monotonic()  # an engine lives as long as the process
     cached = _cells.get(key)
     if cached is None or cached[0] < now:
         cached = (now + _CELL_CACHE_SECONDS, resolve_cell_url(control, cell_name))
