@@ -19,15 +19,17 @@ from sqlalchemy import (
     Engine,
     MetaData,
     Numeric,
+    column,
     create_engine,
     event,
     text,
 )
 from sqlalchemy import Row as SQLRow
-from sqlalchemy.engine import Dialect
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.engine.interfaces import BindTyping
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Session
-from sqlalchemy.sql import Select
+from sqlalchemy.sql import Select, TextClause
 
 from propgroup.config import sqlalchemy_url
 from propgroup.errors import InvalidInput
@@ -139,10 +141,10 @@ def set_local_search_path(connection: Connection, schema: str) -> None:
     )
 
 
-_ENTER_TENANT = (
-    "select set_config('search_path', %(path)s, true), "
-    f"set_config('role', {TENANT_ROLE_SQL.replace(':schema', '%(schema)s')}, true)"
+_ENTER_TENANT_SQL = (
+    f"select set_config('search_path', :path, true), set_config('role', {TENANT_ROLE_SQL}, true)"
 )
+_ENTER_TENANT = text(_ENTER_TENANT_SQL).columns(column("search_path"), column("role"))
 
 
 def enter_tenant(connection: Connection, schema: str) -> None:
@@ -150,10 +152,9 @@ def enter_tenant(connection: Connection, schema: str) -> None:
 
     The role is what makes isolation hold for hand-written SQL too: another tenant's schema, or
     the control plane, is ``permission denied`` rather than merely absent from the search path.
-    Sent on the driver's connection: every request pays for it, and it needs none of
-    SQLAlchemy's statement handling (a third of an API read's own work went there).
+    One text statement built once, so SQLAlchemy compiles it and describes its result once.
     """
-    connection.exec_driver_sql(_ENTER_TENANT, {"path": f'"{schema}"', "schema": schema})
+    connection.execute(_ENTER_TENANT, {"path": f'"{schema}"', "schema": schema})
 
 
 def translated(connection: Connection, schema: str) -> Connection:
@@ -190,9 +191,10 @@ def _enter_tenant_per_transaction(session: Session, _transaction, connection: Co
         enter_tenant(connection, schema)
         return
     statement, params = companion
-    sql = _entering_with(statement, schema, connection.dialect)
     entry = {"path": f'"{schema}"', "schema": schema}
-    session.info[_COMPANION_ROW] = connection.exec_driver_sql(sql, {**params, **entry}).first()
+    session.info[_COMPANION_ROW] = connection.execute(
+        _entering_with(statement, schema), {**params, **entry}
+    ).first()
 
 
 # A read that opens a tenant transaction goes in the statement that enters the tenant: one round
@@ -200,17 +202,24 @@ def _enter_tenant_per_transaction(session: Session, _transaction, connection: Co
 _COMPANION, _COMPANION_ROW = "propgroup.companion", "propgroup.companion_row"
 
 
+# Renders ``:name`` parameters without casts, which text() reads back as its bind parameters.
+_NAMED = postgresql.dialect(paramstyle="named")
+_NAMED.bind_typing = BindTyping.NONE
+
+
 @lru_cache(maxsize=4096)
-def _entering_with(statement: Select, schema: str, dialect: Dialect) -> str:
-    compiled = statement.compile(
-        dialect=dialect,
+def _entering_with(statement: Select, schema: str) -> TextClause:
+    # Text with typed columns, one per schema: SQLAlchemy compiles it and reads its result's
+    # columns once, where SQL sent to the driver would have its result described every time.
+    companion = statement.compile(
+        dialect=_NAMED,
         schema_translate_map={TENANT_PLACEHOLDER: schema},
         render_schema_translate=True,
     )
-    return (
-        f"select companion.* from ({_ENTER_TENANT}) as entered "
-        f"left join lateral ({compiled}) as companion on true"
-    )
+    return text(
+        f"select companion.* from ({_ENTER_TENANT_SQL}) as entered "
+        f"left join lateral ({companion}) as companion on true"
+    ).columns(*(column(c.name, c.type) for c in statement.selected_columns))
 
 
 def read_on_entry(session: Session, statement: Select, params: dict[str, object]) -> SQLRow | None:
@@ -220,7 +229,8 @@ def read_on_entry(session: Session, statement: Select, params: dict[str, object]
 
     It runs in the statement that sets the search path and the role, so under the login role:
     ``statement`` is built from the models, whose schema is translated to this tenant's by
-    name, and it must take no table or schema from its parameters.
+    name, and it must take no table or schema from its parameters. Its SQL is read back as
+    text, so it holds no literal ``:word`` (its values are parameters anyway).
     """
     if session.in_transaction():
         return session.connection().execute(statement, params).first()
