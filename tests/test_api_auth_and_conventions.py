@@ -301,3 +301,27 @@ def test_a_nul_character_in_any_text_is_a_422_not_a_500(client, control, group, 
     assert searched.status_code in (403, 422)  # scope first; never a 500
     with tenant_session(control, group.schema_name) as session:
         assert session.scalar(select(func.count()).where(OrgUnit.code == "NB-NUL")) == 0
+
+
+@pytest.mark.parametrize(
+    ("query", "status", "kinds"),
+    [
+        ("", 200, {"hq", "region", "branch", "department"}),
+        ("?page_size=100&unrelated=1", 200, {"hq", "region", "branch", "department"}),
+        ("?kind=branch", 200, {"branch"}),
+        ("?kind=nonsense", 422, None),
+        ("?under=0", 422, None),
+    ],
+)
+def test_query_filters_are_checked_when_given_and_filter_nothing_when_absent(
+    client, group, token_for, query, status, kinds
+):
+    """A query naming no filter skips marshmallow's load (api._Parser); one naming any is
+    loaded and refused as before."""
+    headers, _ = token_for(group, ["org:read"])
+    response = client.get(f"/t/{group.slug}/api/org/units{query}", headers=headers)
+    assert response.status_code == status, response.json
+    if kinds is not None:
+        assert {unit["kind"] for unit in response.json} == kinds
+    else:
+        assert response.json["code"] == "unprocessable_entity"

@@ -40,6 +40,29 @@ class _Parser(FlaskParser):
             return _schema_instance(argmap)
         return super()._get_schema(argmap, req)
 
+    def parse(self, argmap: Any, req: Any = None, **kwargs: Any) -> Any:
+        """A query naming none of the schema's optional, default-less, hook-less fields loads as
+        ``{}`` (other query arguments are excluded anyway), as a list without filters does."""
+        if kwargs.get("location") == "query" and not kwargs.get("validate"):
+            keys = _optional_query_keys(argmap)
+            query = (req if req is not None else self.get_default_request()).args
+            if keys is not None and keys.isdisjoint(query.keys()):
+                return {}
+        return super().parse(argmap, req, **kwargs)
+
+
+@cache
+def _optional_query_keys(argmap: Any) -> frozenset[str] | None:
+    """The keys a query schema reads, when loading without any of them is ``{}``; else None."""
+    if isinstance(argmap, type) and issubclass(argmap, marshmallow.Schema):
+        argmap = _schema_instance(argmap)
+    if not isinstance(argmap, marshmallow.Schema) or any(argmap._hooks.values()):
+        return None
+    fields = argmap.load_fields
+    if any(f.required or f.load_default is not marshmallow.missing for f in fields.values()):
+        return None
+    return frozenset(field.data_key or name for name, field in fields.items())
+
 
 _DIGITS = re.compile(r"[1-9][0-9]{0,5}")
 
