@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 MAX_PAGE_SIZE = 100
 TOTAL = "total_rows"  # the extra column; schemas dump declared fields only, so it never leaks
 COUNT_AHEAD = 1000
+_TOTAL = func.count().over().label(TOTAL)  # built once: statements share their parts
 
 
 @dataclass(frozen=True)
@@ -57,7 +58,7 @@ class SelectPage(Page):
             if rows and len(rows) < self.page_params.page_size:
                 return items, first + len(rows)
             return items, self._capped_count(first + COUNT_AHEAD)
-        rows, items = self._rows(selection.statement.add_columns(func.count().over().label(TOTAL)))
+        rows, items = self._rows(selection.statement.add_columns(_TOTAL))
         if rows:
             return items, rows[0][-1]
         return items, self._count() if first else 0

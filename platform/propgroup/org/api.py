@@ -7,7 +7,6 @@ from propgroup.api.auth import current_principal
 from propgroup.api.idempotency import idempotent
 from propgroup.api.pagination import MAX_PAGE_SIZE, Selection, SelectPage
 from propgroup.org import service
-from propgroup.org.models import OrgUnit
 from propgroup.org.schemas import (
     UnitCreateSchema,
     UnitMoveSchema,
@@ -27,8 +26,10 @@ blp = Blueprint("org", __name__, url_prefix="/api/org", description="Organisatio
 def list_units(query):
     session, principal = tenant_db(), current_principal()
     under = service.read_unit(session, principal, query["under"]) if "under" in query else None
-    query = service.visible_units_query(session, principal, under=under, kind=query.get("kind"))
-    return Selection(session, query.with_only_columns(*OrgUnit.__table__.columns), rows=True)
+    units = service.visible_units_query(
+        session, principal, under=under, kind=query.get("kind"), rows=True
+    )
+    return Selection(session, units, rows=True)
 
 
 @blp.route("/units", methods=["POST"])

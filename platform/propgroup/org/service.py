@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from sqlalchemy import Select, func, select, text, update
 from sqlalchemy.orm import Session
@@ -172,11 +173,21 @@ def read_unit(session: Session, principal: Principal, unit_id: int) -> OrgUnit:
     return unit
 
 
+_UNIT_COLUMNS = tuple(OrgUnit.__table__.columns)
+
+
 def visible_units_query(
-    session: Session, principal: Principal, *, under: OrgUnit | None = None, kind: str | None = None
-) -> Select[tuple[OrgUnit]]:
-    """Units ``principal`` may read, in tree order; optionally one subtree, one kind."""
-    query = select(OrgUnit).where(visible_units(session, principal, "org:read"))
+    session: Session,
+    principal: Principal,
+    *,
+    under: OrgUnit | None = None,
+    kind: str | None = None,
+    rows: bool = False,
+) -> Select[Any]:
+    """Units ``principal`` may read, in tree order; optionally one subtree, one kind. With
+    ``rows``, their columns as plain rows instead of ORM objects."""
+    query = select(*_UNIT_COLUMNS) if rows else select(OrgUnit)
+    query = query.where(visible_units(session, principal, "org:read"))
     if under is not None:
         query = query.where(OrgUnit.path.startswith(under.path, autoescape=True))
     if kind is not None:
