@@ -13,7 +13,6 @@ a lower bound (always enough for ``next_page``). A short page knows its total wi
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cached_property
 from typing import Any
 
 from flask_smorest import Page
@@ -49,8 +48,17 @@ class SelectPage(Page):
         rows = selection.session.execute(query).all()
         return rows, [row[0] for row in rows]
 
-    @cached_property
+    _read: tuple[list[Any], int] | None = None
+
+    @property
     def _page(self) -> tuple[list[Any], int]:
+        # Not functools.cached_property: on Python 3.11 it computes under one lock per class, so
+        # a threaded worker would run one page query at a time.
+        if self._read is None:
+            self._read = self._read_page()
+        return self._read
+
+    def _read_page(self) -> tuple[list[Any], int]:
         selection: Selection = self.collection
         first = self.page_params.first_item
         if selection.capped:
