@@ -2,7 +2,8 @@
 their catalogue rows; an open line makes a kept item due
 
 Items already marked due become kept items on an open line of one list, dated the last sweep the
-audit trail records (or today). Downgrading marks them due again.
+audit trail records (or today). Downgrading marks them due again. The sweep's partial index
+carries the item ids, so the sweep reads no catalogue row.
 
 Revision ID: t0022
 Revises: t0021
@@ -15,6 +16,17 @@ revision = "t0022"
 down_revision = "t0021"
 branch_labels = None
 depends_on = None
+
+
+def _sweep_index(include: list[str]) -> None:
+    op.drop_index("ix_archive_items_due_kept", table_name="archive_items")
+    op.create_index(
+        "ix_archive_items_due_kept",
+        "archive_items",
+        ["due_on"],
+        postgresql_include=include,
+        postgresql_where=sa.text("status = 'kept'"),
+    )
 
 
 def upgrade() -> None:
@@ -77,9 +89,11 @@ def upgrade() -> None:
         """
     )
     op.execute("update archive_items set status = 'kept' where status = 'due'")
+    _sweep_index(include=["id"])
 
 
 def downgrade() -> None:
+    _sweep_index(include=[])
     op.execute(
         "update archive_items set status = 'due' where status = 'kept' and id in"
         " (select item_id from archive_appraisal_list_items where settled_at is null)"

@@ -166,8 +166,14 @@ class ArchiveItem(TenantBase):
         UniqueConstraint("source_type", "source_id"),
         Index("ix_archive_items_unit_class_year", "unit_id", "class_code", "fiscal_year"),
         Index("ix_archive_items_class_due", "class_code", "due_on"),
-        # The yearly sweep reads only what is still kept and has a date.
-        Index("ix_archive_items_due_kept", "due_on", postgresql_where=text("status = 'kept'")),
+        # The yearly sweep reads only what is still kept and has a date, from the index alone
+        # (ids included): ~100,000 entries instead of the ~500 MB of rows they sit in.
+        Index(
+            "ix_archive_items_due_kept",
+            "due_on",
+            postgresql_include=["id"],
+            postgresql_where=text("status = 'kept'"),
+        ),
         # Search: words of the title; a unit's or a year's items newest first (a page of them
         # is read backwards from the index, not found by walking every id).
         Index("ix_archive_items_title_grams", "title_grams", postgresql_using="gin"),
