@@ -9,13 +9,14 @@ import os
 import subprocess
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select, text
 
 from propgroup.approvals import service as approvals
 from propgroup.approvals.models import ApprovalRequest
 from propgroup.archives import appraisal, destruction, holds, integrity, service
-from propgroup.archives.models import ArchiveItem
+from propgroup.archives.models import AppraisalList, AppraisalListItem, ArchiveItem
 from propgroup.audit.models import AuditEvent
+from propgroup.audit.service import write_pending
 from propgroup.db import tenant_session
 from propgroup.errors import Conflict, Forbidden, InvalidInput
 from propgroup.org import service as org
@@ -432,6 +433,108 @@ def test_r_arc_1_yearly_sweep_lists_items_past_retention(db):
         db.refresh(item)
     assert (old.status, fresh.status, kept_forever.status) == ("due", "kept", "kept")
     assert jobs.sweep_due(db) == 0  # nothing new is due
+
+
+def _lines(db, item):
+    return db.scalars(
+        select(AppraisalListItem)
+        .where(AppraisalListItem.item_id == item.id)
+        .order_by(AppraisalListItem.list_id)
+    ).all()
+
+
+def _row_version(db, item):
+    return db.scalar(text("select ctid::text from archive_items where id = :id"), {"id": item.id})
+
+
+def test_r_arc_1_the_sweep_keeps_a_list_of_what_it_found_and_rewrites_no_catalogue_row(db):
+    old, fresh = _item(db), _item(db, year=2024)
+    versions = {item.id: _row_version(db, item) for item in (old, fresh)}
+    day = approvals.today(db)
+    found = appraisal.sweep_due(db, day)
+    listing = db.scalars(select(AppraisalList).order_by(AppraisalList.id.desc())).first()
+    assert (listing.swept_on, listing.found) == (day, found)
+    assert db.scalar(select(func.count()).where(AppraisalListItem.list_id == listing.id)) == found
+    [line] = _lines(db, old)
+    assert (line.list_id, line.due_on, line.settled_at) == (listing.id, old.due_on, None)
+    assert _lines(db, fresh) == []
+    assert {item.id: _row_version(db, item) for item in (old, fresh)} == versions
+    write_pending(db)
+    event = db.scalars(
+        select(AuditEvent)
+        .where(AuditEvent.action == "archives.retention_swept")
+        .order_by(AuditEvent.id.desc())
+    ).first()
+    assert (event.entity_type, event.entity_id) == ("archive_appraisal_list", str(listing.id))
+    assert event.after == {"day": day.isoformat(), "due": found}
+
+
+def test_r_arc_1_due_is_what_every_reader_sees_and_filters_by(control, group, api, tokens):
+    with tenant_session(control, group.schema_name) as db:
+        due, fresh = _item(db, title="待鉴定月报"), _item(db, year=2024, title="待鉴定月报")
+        appraisal.sweep_due(db, approvals.today(db))
+        db.commit()
+        found = {
+            status: [
+                item.id
+                for item, _ in db.execute(
+                    service.search(db, person(db, HEAD), text="待鉴定", status=status)
+                )
+            ]
+            for status in ("due", "kept")
+        }
+    assert found == {"due": [due.id], "kept": [fresh.id]}
+    token = tokens[ACCOUNTANT]
+    for status, item in (("due", due), ("kept", fresh)):
+        listed = api("GET", "/items", token, query_string={"text": "待鉴定", "status": status})
+        assert [(row["id"], row["status"]) for row in listed.json] == [(item.id, status)]
+        assert api("GET", f"/items/{item.id}", token).json["status"] == status
+
+
+def test_r_arc_1_a_confirmed_appraisal_settles_the_line_and_a_later_sweep_lists_it_again(db):
+    kept_longer, to_destroy, declined = _item(db), _item(db), _item(db)
+    today = approvals.today(db)
+    appraisal.sweep_due(db, today)
+    keep = _appraised(db, kept_longer, decision="keep", keep_until=today.replace(year=2040))
+    destroy = _appraised(db, to_destroy)
+    opinion = appraisal.propose(
+        db, person(db, ACCOUNTANT), declined.id, decision="destroy", reason="到期"
+    )
+    appraisal.confirm(db, person(db, HEAD), opinion.id, agree=False, comment="仍有查考价值")
+    for item in (kept_longer, to_destroy, declined):
+        db.refresh(item)
+    assert [item.status for item in (kept_longer, to_destroy, declined)] == [
+        "kept",
+        "to_destroy",
+        "due",
+    ]
+    [kept_line], [destroy_line], [open_line] = (
+        _lines(db, item) for item in (kept_longer, to_destroy, declined)
+    )
+    assert kept_line.settled_at is not None and kept_line.appraisal_id == keep.id
+    assert destroy_line.settled_at is not None and destroy_line.appraisal_id == destroy.id
+    assert open_line.settled_at is None and open_line.appraisal_id is None
+    appraisal.sweep_due(db, today)  # none of them is listed twice
+    assert [len(_lines(db, item)) for item in (kept_longer, to_destroy, declined)] == [1, 1, 1]
+    appraisal.sweep_due(db, kept_longer.due_on)  # its new date has come
+    db.refresh(kept_longer)
+    first, again = _lines(db, kept_longer)
+    assert first.appraisal_id == keep.id  # the earlier list stays as it was
+    assert (again.settled_at, again.due_on, kept_longer.status) == (None, kept_longer.due_on, "due")
+
+
+def test_r_arc_1_a_lengthened_schedule_takes_a_due_item_off_appraisal(db):
+    from propgroup.archives import schedule
+
+    item = _item(db)
+    appraisal.sweep_due(db, approvals.today(db))
+    schedule.change_rule(
+        db, person(db, "zheng.guanliyuan"), "periodic_report", {"years": 50}, approvals.today(db)
+    )
+    db.refresh(item)
+    [line] = _lines(db, item)
+    assert (item.status, item.due_on.year) == ("kept", 2061)
+    assert line.settled_at is not None and line.appraisal_id is None  # the list keeps it
 
 
 def test_r_arc_1_lock_job_follows_items_on_the_filesystem_store(db):

@@ -490,3 +490,50 @@ def test_t0013_gives_existing_items_the_grams_their_titles_are_searched_by(contr
         drop_walled_schema(connection, "t_mig_grams")
     assert {title: sorted(g) for title, g in grams.items()} == {t: title_grams(t) for t in titles}
     assert "title_grams" not in columns
+
+
+def test_t0022_lists_the_items_already_due_and_downgrading_marks_them_due_again(control):
+    """Items the sweep marked due before t0022 stay due: kept, on an open line of one list dated
+    the last sweep the audit trail records, and the sweep's index carries the ids. Downgrading
+    marks them due again."""
+    with control.begin() as connection:
+        bound = _schema_at(connection, "t_mig_due", "t0021")
+        _add_hq(bound)
+        bound.execute(
+            text(
+                "insert into archive_items (id, class_code, unit_id, fiscal_year, title, due_on,"
+                " status) overriding system value values"
+                " (1, 'journal', 1, 2000, 'due', '2021-01-01', 'due'),"
+                " (2, 'journal', 1, 2000, 'kept', '2021-01-01', 'kept'),"
+                " (3, 'journal', 1, 2000, 'to_destroy', '2021-01-01', 'to_destroy')"
+            )
+        )
+        bound.execute(
+            text(
+                "insert into audit_events (occurred_at, actor_kind, actor_name, action,"
+                " entity_type, after, prev_hash, hash) values"
+                " (now(), 'system', 'system', 'archives.retention_swept', 'archive_items',"
+                " '{\"day\": \"2025-01-02\", \"due\": 1}', 'genesis', 'first')"
+            )
+        )
+        upgrade_tenant_schema(connection, "t_mig_due", script_directory("tenant"), "t0022")
+        set_local_search_path(bound, "t_mig_due")
+        lists = bound.execute(text("select id, swept_on, found from archive_appraisal_lists")).all()
+        lines = bound.execute(
+            text("select list_id, item_id, due_on, settled_at from archive_appraisal_list_items")
+        ).all()
+        stored = dict(bound.execute(text("select id, status from archive_items")).all())
+        sweep_index = text("select pg_get_indexdef('ix_archive_items_due_kept'::regclass)")
+        covering = bound.scalar(sweep_index)
+        _downgrade(connection, "t_mig_due", "t0021")
+        set_local_search_path(bound, "t_mig_due")
+        after_downgrade = dict(bound.execute(text("select id, status from archive_items")).all())
+        plain = bound.scalar(sweep_index)
+        drop_walled_schema(connection, "t_mig_due")
+    [(list_id, swept_on, found)] = lists
+    assert (swept_on.isoformat(), found) == ("2025-01-02", 1)
+    assert [(line.list_id, line.item_id, line.settled_at) for line in lines] == [(list_id, 1, None)]
+    assert lines[0].due_on.isoformat() == "2021-01-01"
+    assert stored == {1: "kept", 2: "kept", 3: "to_destroy"}
+    assert after_downgrade == {1: "due", 2: "kept", 3: "to_destroy"}
+    assert "INCLUDE (id)" in covering and "INCLUDE" not in plain  # the sweep reads no row

@@ -1,16 +1,16 @@
-"""Appraisal (鉴定, R-ARC-1): the yearly sweep marks items past retention as due; each is
-appraised by two people, one proposing to keep it longer (with a new date) or to destroy it, and
-another agreeing or not. A held item is never appraised for destruction (R-ARC-2)."""
+"""Appraisal (鉴定, R-ARC-1): the yearly sweep lists items past retention, which makes them due;
+each is appraised by two people, one proposing to keep it longer (with a new date) or to destroy
+it, and another agreeing or not. A held item is never appraised for destruction (R-ARC-2)."""
 
 from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from propgroup.approvals import service as approvals
-from propgroup.archives import locks
+from propgroup.archives import appraisal_lists, locks
 from propgroup.archives.models import Appraisal, ArchiveItem
 from propgroup.archives.schedule import due_date, rule_for
 from propgroup.archives.service import is_held, item_for, required_text, signed_by_person
@@ -23,22 +23,18 @@ from propgroup.identity.principals import SYSTEM, Principal
 
 
 def sweep_due(session: Session, today: date) -> int:
-    """Mark every kept item whose due date has come as due for appraisal (one statement)."""
-    swept = session.execute(
-        update(ArchiveItem)
-        .where(ArchiveItem.status == "kept", ArchiveItem.due_on <= today)
-        .values(status="due")
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    """List every kept item whose due date has come (not listed already): it is due for
+    appraisal. Returns how many the year's list holds."""
+    listing = appraisal_lists.sweep(session, today)
     record(
         session,
         SYSTEM,
         "archives.retention_swept",
-        "archive_items",
-        None,
-        after={"day": today, "due": swept},
+        "archive_appraisal_list",
+        listing.id,
+        after={"day": today, "due": listing.found},
     )
-    return swept
+    return listing.found
 
 
 # --- appraisal ------------------------------------------------------------------------------
@@ -135,7 +131,7 @@ def confirm(
     _past_retention(item, today)
     if agree and appraisal.decision == "destroy":
         refuse_held(session, item)
-        item.status = "to_destroy"
+        item.stage = "to_destroy"
     elif agree:
         item.kept_until = appraisal.keep_until
         item.due_on = due_date(
@@ -144,10 +140,11 @@ def confirm(
             item.disposed_on,
             item.kept_until,
         )
-        item.status = "kept"
         locks.sync_later(session, item_ids=[item.id])  # the lock lengthens with it
     appraisal.confirmed_by, appraisal.confirmed_at = principal.id, approvals.now()
     appraisal.agreed = agree
+    if agree:  # no longer due: its line on the appraisal list names this appraisal
+        appraisal_lists.settle(session, [item.id], appraisal_id=appraisal.id)
     session.flush()
     record(
         session,

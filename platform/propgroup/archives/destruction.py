@@ -136,7 +136,7 @@ def draw_up(
     )
     listing.approval_request_id = request.id
     for item in items:
-        item.status, item.destruction_list_id = "listed", listing.id
+        item.stage, item.destruction_list_id = "listed", listing.id
     session.flush()
     approvals.submit(session, principal, request.id, by_owner=True)
     record(
@@ -207,7 +207,7 @@ def _give_back(session: Session, listing: DestructionList, status: str) -> None:
         update(ArchiveItem)
         .where(ArchiveItem.destruction_list_id == listing.id)
         .values(
-            status=case(
+            stage=case(
                 (ArchiveItem.due_on <= approvals.today(session), "to_destroy"), else_="kept"
             ),
             destruction_list_id=None,
@@ -315,7 +315,7 @@ def carry_out(
     for archived, _ in files:
         archived.destroyed_at = archived.destroyed_at or moment
     for item in items:
-        item.status = "destroyed"
+        item.stage = "destroyed"
     listing.status, listing.destroyed_at, listing.destroyed_by = "destroyed", moment, principal.id
     listing.archives_supervisor, listing.accounting_supervisor = archivist.id, accountant.id
     session.flush()

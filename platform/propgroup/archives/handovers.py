@@ -99,7 +99,7 @@ def _check_items(session: Session, unit: OrgUnit, lines: list[dict[str, Any]]) -
             .join(OrgUnit, OrgUnit.id == ArchiveItem.unit_id)
             .where(
                 ArchiveItem.id.in_(wanted),
-                ArchiveItem.status != "destroyed",
+                ArchiveItem.stage != "destroyed",
                 OrgUnit.path.startswith(unit.path, autoescape=True),
             )
         )

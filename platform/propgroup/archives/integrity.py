@@ -47,7 +47,7 @@ def check_integrity(session: Session, store: BlobStore) -> IntegrityReport:
         select(ArchiveFile.id, ArchiveFile.sha256, Document.blob_key)
         .join(Document, Document.id == ArchiveFile.document_id)
         .join(ArchiveItem, ArchiveItem.id == ArchiveFile.item_id)
-        .where(ArchiveFile.destroyed_at.is_(None), ArchiveItem.status != "destroyed")
+        .where(ArchiveFile.destroyed_at.is_(None), ArchiveItem.stage != "destroyed")
         .order_by(ArchiveFile.id)
         .execution_options(yield_per=_BATCH)
     )

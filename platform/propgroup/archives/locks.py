@@ -63,7 +63,7 @@ def sync(session: Session, store: BlobStore, items: Any) -> int:
         .join(Document, Document.id == ArchiveFile.document_id)
         .where(
             ArchiveItem.id.in_(items),
-            ArchiveItem.status != "destroyed",
+            ArchiveItem.stage != "destroyed",
             ArchiveFile.destroyed_at.is_(None),
         )
         .order_by(ArchiveFile.id)

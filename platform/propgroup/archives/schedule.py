@@ -14,7 +14,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from sqlalchemy import ColumnElement, case, extract, func, select, update
 from sqlalchemy.orm import Session
 
-from propgroup.archives import locks
+from propgroup.archives import appraisal_lists, locks
 from propgroup.archives.models import COUNTED_FROM, ArchiveItem, RetentionRule
 from propgroup.audit.service import record
 from propgroup.errors import InvalidInput, NotFound
@@ -166,25 +166,32 @@ def change_rule(
     rule.years, rule.permanent = checked["years"], checked["permanent"]
     session.flush()
     due = _due_sql(rule)
+    of_class = (ArchiveItem.class_code == rule.class_code, ArchiveItem.stage != "destroyed")
     changed = session.execute(
         update(ArchiveItem)
-        .where(ArchiveItem.class_code == rule.class_code, ArchiveItem.status != "destroyed")
+        .where(*of_class)
         .values(
             due_on=due,
             # No longer due after all: back in custody, an appraisal for destruction with it
             # (it judged a period that is no longer the rule). Listed items stay on their list,
             # which checks again when it is carried out.
-            status=case(
+            stage=case(
                 (
-                    ArchiveItem.status.in_(("due", "to_destroy"))
-                    & (func.coalesce(due, date.max) > today),
+                    (ArchiveItem.stage == "to_destroy") & (func.coalesce(due, date.max) > today),
                     "kept",
                 ),
-                else_=ArchiveItem.status,
+                else_=ArchiveItem.stage,
             ),
         )
         .execution_options(synchronize_session=False)  # callers reload what they hold
     ).rowcount
+    # Items due for appraisal whose new date is still to come are kept, not due, any longer.
+    appraisal_lists.settle(
+        session,
+        select(ArchiveItem.id).where(
+            *of_class, func.coalesce(ArchiveItem.due_on, date.max) > today
+        ),
+    )
     locks.sync_later(session, class_code=rule.class_code)  # locks only ever lengthen
     record(
         session,

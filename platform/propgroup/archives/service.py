@@ -23,6 +23,7 @@ from propgroup.archives.models import (
     RetentionRule,
     held,
     query_grams,
+    status_is,
     title_grams,
 )
 from propgroup.archives.schedule import checked_by, due_date, rule_for
@@ -138,7 +139,7 @@ def new_item(
         **checked,
         title_grams=title_grams(checked["title"]),
         due_on=due_date(rule, checked["fiscal_year"], checked["disposed_on"]),
-        status="kept",
+        stage="kept",
         source_type=source[0] if source else None,
         source_id=source[1] if source else None,
         created_by=principal.id if principal.kind == "user" else None,
@@ -444,7 +445,7 @@ def search(
             query = query.where(ArchiveItem.title_grams.contains([gram]))
         query = query.where(func.strpos(func.lower(ArchiveItem.title), func.lower(text)) != 0)
     if status:
-        query = query.where(ArchiveItem.status == status)
+        query = query.where(status_is(status))
     if due_by is not None:
         query = query.where(ArchiveItem.due_on <= due_by)
     return query.order_by(ArchiveItem.id.desc())

@@ -1,0 +1,49 @@
+"""Appraisal lists (R-ARC-1): what each yearly sweep found past retention, kept as a record. A
+line stays open while its item waits for appraisal, which is what "due" means; it is settled
+when an appraisal is confirmed or a schedule change puts the item's due date back in the future.
+
+Why lines and not the item's status: marking ~100,000 of a million catalogue rows rewrote each
+wide row with every index entry (~40 title grams apiece), 8.5 s in the benchmark; the lines are
+narrow rows in a table of their own (docs/decisions.md, Archives)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy import BigInteger, insert, literal, select, update
+from sqlalchemy.orm import Session
+
+from propgroup.approvals import service as approvals
+from propgroup.archives.models import AppraisalList, AppraisalListItem, ArchiveItem, on_open_line
+
+
+def sweep(session: Session, today: date) -> AppraisalList:
+    """A new list of every kept item due by ``today`` that no open line names yet."""
+    listing = AppraisalList(swept_on=today, found=0)
+    session.add(listing)
+    session.flush()
+    listing.found = session.execute(
+        insert(AppraisalListItem)
+        .from_select(
+            ["list_id", "item_id", "due_on"],
+            select(literal(listing.id, BigInteger), ArchiveItem.id, ArchiveItem.due_on).where(
+                ArchiveItem.stage == "kept",
+                ArchiveItem.due_on <= today,
+                ~on_open_line(ArchiveItem.id),
+            ),
+        )
+        .execution_options(preserve_rowcount=True)  # an INSERT's count is dropped otherwise
+    ).rowcount
+    session.flush()
+    return listing
+
+
+def settle(session: Session, items: Any, *, appraisal_id: int | None = None) -> None:
+    """Close the open lines of ``items`` (ids, or a select of them): they are no longer due."""
+    session.execute(
+        update(AppraisalListItem)
+        .where(AppraisalListItem.item_id.in_(items), AppraisalListItem.settled_at.is_(None))
+        .values(settled_at=approvals.now(), appraisal_id=appraisal_id)
+        .execution_options(synchronize_session=False)
+    )
