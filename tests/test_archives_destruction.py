@@ -7,6 +7,9 @@ from __future__ import annotations
 import io
 import os
 import subprocess
+import threading
+import time
+from datetime import date
 
 import pytest
 from sqlalchemy import func, select, text
@@ -649,3 +652,99 @@ def test_r_arc_1_a_lengthened_schedule_undoes_an_appraisal_for_destruction(db):
     )
     db.refresh(item)
     assert (item.status, item.due_on.year) == ("kept", 2061)
+
+
+def _waits_for_the_sweep_lock(session, action) -> None:
+    """``action`` in ``session`` waits for the sweep's lock (shown by a lock timeout)."""
+    from sqlalchemy.exc import OperationalError
+
+    session.execute(text("set local lock_timeout = '300ms'"))
+    with pytest.raises(OperationalError, match="lock timeout"):
+        action()
+    session.rollback()
+
+
+def test_r_arc_1_a_sweep_waits_for_an_appraisal_being_confirmed(control, group):
+    """The sweep reads the catalogue without row locks: it must not list an item whose
+    confirmed "keep" it cannot see yet (its line would stay open until 2040)."""
+    with tenant_session(control, group.schema_name) as setup:
+        item = _item(setup)
+        today = approvals.today(setup)
+        opinion = appraisal.propose(
+            setup,
+            person(setup, ACCOUNTANT),
+            item.id,
+            decision="keep",
+            reason="仍有查考价值",
+            keep_until=today.replace(year=2040),
+        )
+        setup.commit()
+    with (
+        tenant_session(control, group.schema_name) as confirming,
+        tenant_session(control, group.schema_name) as sweeping,
+    ):
+        appraisal.confirm(
+            confirming, person(confirming, HEAD), opinion.id, agree=True, comment="同意"
+        )
+        confirming.flush()
+        _waits_for_the_sweep_lock(sweeping, lambda: appraisal.sweep_due(sweeping, today))
+        confirming.commit()
+        appraisal.sweep_due(sweeping, today)
+        sweeping.commit()
+        refreshed = sweeping.get(ArchiveItem, item.id)
+        assert (refreshed.status, _lines(sweeping, refreshed)) == ("kept", [])
+
+
+def test_r_arc_1_two_sweeps_of_one_group_run_one_after_the_other(control, group):
+    """A second sweep started while one is running waits for it and lists nothing again, where
+    both inserting the same items made the second fail on the one-open-line index."""
+    with tenant_session(control, group.schema_name) as first:
+        item = _item(first)
+        first.commit()
+        today = approvals.today(first)
+        assert appraisal.sweep_due(first, today) >= 1
+        outcome = {}
+
+        def sweep_again():
+            with tenant_session(control, group.schema_name) as second:
+                outcome["found"] = appraisal.sweep_due(second, today)
+                second.commit()
+
+        again = threading.Thread(target=sweep_again)
+        again.start()
+        waiting = text(
+            "select count(*) from pg_stat_activity where datname = current_database() "
+            "and wait_event_type = 'Lock' and pid <> pg_backend_pid()"
+        )
+        deadline = time.monotonic() + 30
+        with control.connect() as watching:  # the tenant's role does not see others' waits
+            while not watching.scalar(waiting):
+                assert time.monotonic() < deadline, "the second sweep never waited"
+                time.sleep(0.02)
+        first.commit()
+        again.join(timeout=30)
+    assert outcome == {"found": 0}
+    with tenant_session(control, group.schema_name) as db:
+        assert len(_lines(db, item)) == 1
+
+
+def test_r_arc_1_a_later_disposal_date_takes_an_asset_card_off_appraisal(db):
+    card = service.new_item(
+        db,
+        person(db, ACCOUNTANT),
+        {
+            "class_code": "asset_card",
+            "unit_id": org.get_unit_by_code(db, "SH-XTD").id,
+            "fiscal_year": 2010,
+            "disposed_on": "2012-03-01",
+            "title": "固定资产卡片 旧电梯",
+        },
+    )
+    appraisal.sweep_due(db, approvals.today(db))
+    db.refresh(card)
+    assert card.status == "due"
+    service.record_disposal(db, person(db, ACCOUNTANT), card.id, date(2025, 3, 1))
+    db.refresh(card)
+    [line] = _lines(db, card)
+    assert (card.status, card.due_on) == ("kept", date(2031, 1, 1))
+    assert line.settled_at is not None and line.appraisal_id is None

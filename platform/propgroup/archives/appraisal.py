@@ -115,6 +115,7 @@ def confirm(
     """The second appraiser: agreeing puts the decision into effect, disagreeing closes it."""
     signed_by_person(principal)
     text = required_text(comment, "comment")
+    appraisal_lists.hold_off_sweep(session)
     appraisal = (
         session.get(Appraisal, appraisal_id, with_for_update=True)
         if 0 < appraisal_id <= BIGINT_MAX

@@ -11,15 +11,28 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import BigInteger, insert, literal, select, update
+from sqlalchemy import BigInteger, func, insert, literal, select, update
 from sqlalchemy.orm import Session
 
 from propgroup.approvals import service as approvals
 from propgroup.archives.models import AppraisalList, AppraisalListItem, ArchiveItem, on_open_line
 
+# One key per tenant schema: the sweep takes it alone, changes to what is due take it shared.
+_SWEEP_KEY = func.hashtextextended(literal("archives.sweep:") + func.current_schema(), 0)
+
+
+def hold_off_sweep(session: Session) -> None:
+    """Until commit, no sweep starts and a running one is waited for. Taken before a change to
+    what is due (an appraisal confirmed, a due date moved): the sweep reads the catalogue without
+    locking its rows, so it would otherwise list an item whose change it cannot see yet, and
+    that line would stay open. Shared: such changes still run side by side."""
+    session.execute(select(func.pg_advisory_xact_lock_shared(_SWEEP_KEY)))
+
 
 def sweep(session: Session, today: date) -> AppraisalList:
-    """A new list of every kept item due by ``today`` that no open line names yet."""
+    """A new list of every kept item due by ``today`` that no open line names yet. Sweeps of
+    one tenant run one at a time, and apart from changes to what is due (``hold_off_sweep``)."""
+    session.execute(select(func.pg_advisory_xact_lock(_SWEEP_KEY)))
     listing = AppraisalList(swept_on=today, found=0)
     session.add(listing)
     session.flush()

@@ -159,6 +159,7 @@ def change_rule(
     its due date again, in one statement, and the change is audited with the count."""
     authorize(session, principal, "archives:admin", org.get_root(session))
     checked = checked_by(PeriodSchema(), period, "the retention period was refused", "bad_period")
+    appraisal_lists.hold_off_sweep(session)
     rule = session.get(RetentionRule, class_code, with_for_update=True)
     if rule is None:
         raise NotFound(f"no retention class {class_code!r}", code="unknown_class")

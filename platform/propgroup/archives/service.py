@@ -15,7 +15,7 @@ from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Session
 
 from propgroup.approvals.service import today
-from propgroup.archives import locks
+from propgroup.archives import appraisal_lists, locks
 from propgroup.archives.models import (
     PERIOD,
     ArchiveFile,
@@ -186,6 +186,7 @@ def record_disposal(
     session: Session, principal: Principal, item_id: int, disposed_on: date
 ) -> ArchiveItem:
     """An asset card's asset was disposed of: its period starts at that year's end."""
+    appraisal_lists.hold_off_sweep(session)
     item = item_for(session, principal, item_id, "archives:write", lock=True)
     _not_destroyed(item)
     rule = rule_for(session, item.class_code, to_compute=True)
@@ -199,6 +200,8 @@ def record_disposal(
     item.disposed_on = disposed_on
     item.due_on = due_date(rule, item.fiscal_year, disposed_on, item.kept_until)
     session.flush()
+    if item.due_on is None or item.due_on > today(session):
+        appraisal_lists.settle(session, [item.id])  # no longer due, as after a schedule change
     locks.sync_later(session, item_ids=[item.id])
     record(
         session,
