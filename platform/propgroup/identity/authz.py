@@ -6,7 +6,7 @@ client where its scopes include the action and the unit lies in its subtree, if 
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, false, literal, or_, select, true
+from sqlalchemy import ColumnElement, Exists, exists, false, literal, or_, select, true
 from sqlalchemy.orm import Session
 
 from propgroup.errors import Forbidden
@@ -83,20 +83,24 @@ def authorize_somewhere(session: Session, principal: Principal, action: str) -> 
     )
 
 
-def holds_role(session: Session, user_id: int, role: str, unit: OrgUnit) -> bool:
-    """``user_id`` holds ``role`` at ``unit`` or above it (roles reach down the tree)."""
-    return (
-        session.scalar(
-            select(RoleAssignment.id)
-            .join(OrgUnit, OrgUnit.id == RoleAssignment.unit_id)
-            .join(User, User.id == RoleAssignment.user_id)
-            .where(
-                RoleAssignment.user_id == user_id,
-                RoleAssignment.role == role,
-                User.active,  # who left keeps no authority, nor can delegate any
-                literal(unit.path).startswith(OrgUnit.path),
-            )
-            .limit(1)
+def role_held(user_id: int, role: str | ColumnElement[str], path: ColumnElement[str]) -> Exists:
+    """SQL: ``user_id`` holds ``role`` at the unit whose path is ``path`` or above it (roles reach
+    down the tree), and is active: who left keeps no authority, nor can delegate any. ``role``
+    and ``path`` may be columns of an enclosing query, so one statement checks as it reads."""
+    return exists(
+        select(RoleAssignment.id)
+        .join(OrgUnit, OrgUnit.id == RoleAssignment.unit_id)
+        .join(User, User.id == RoleAssignment.user_id)
+        .where(
+            RoleAssignment.user_id == user_id,
+            RoleAssignment.role == role,
+            User.active,
+            path.startswith(OrgUnit.path),
         )
-        is not None
+        .correlate_except(RoleAssignment, OrgUnit, User)
     )
+
+
+def holds_role(session: Session, user_id: int, role: str, unit: OrgUnit) -> bool:
+    """``user_id`` holds ``role`` at ``unit`` or above it."""
+    return bool(session.scalar(select(role_held(user_id, role, literal(unit.path)))))
