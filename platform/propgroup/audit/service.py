@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import event as orm_event
-from sqlalchemy import func, insert, literal, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from propgroup.audit.models import AuditEvent
@@ -25,10 +25,7 @@ GENESIS = "0" * 64
 _PENDING = "propgroup.audit.pending"
 # Built once (their SQL cache keys computed once): every change of every request runs them.
 _events = AuditEvent.__table__
-_CHAIN_LOCK = select(
-    func.pg_advisory_xact_lock(func.hashtextextended(literal("audit:") + func.current_schema(), 0))
-)
-_CHAIN_HEAD = select(_events.c.hash).order_by(_events.c.id.desc()).limit(1)
+_CHAIN_HEAD = select(func.audit_chain_head())  # takes the chain lock, then reads (models.py)
 _INSERT_EVENTS = insert(_events)
 _INSERTED = tuple(column.key for column in _events.columns if column.key != "id")
 _HASHED_FIELDS = (
@@ -97,7 +94,6 @@ def write_pending(session: Session) -> None:
     pending = session.info.pop(_PENDING, None)
     if not pending:
         return
-    session.execute(_CHAIN_LOCK)
     prev = session.execute(_CHAIN_HEAD).scalar() or GENESIS
     rows = []
     for event in pending:
