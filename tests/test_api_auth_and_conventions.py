@@ -4,7 +4,7 @@ pagination, Idempotency-Key, request ids."""
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import Engine, event, func, select
 
 from propgroup.audit.models import AuditEvent
 from propgroup.config import get_settings
@@ -122,11 +122,12 @@ def test_the_token_is_checked_in_the_statement_that_enters_the_tenant(
     def note(_conn, _cursor, statement, *_):
         statements.append(statement)
 
-    event.listen(control, "before_cursor_execute", note)
+    # On every engine: the app's may not be the fixture's once an earlier test disposed engines.
+    event.listen(Engine, "before_cursor_execute", note)
     try:
         response = client.get(f"/t/{group.slug}/api/org/units", headers=headers)
     finally:
-        event.remove(control, "before_cursor_execute", note)
+        event.remove(Engine, "before_cursor_execute", note)
     assert response.status_code == 200
     entering = [s for s in statements if "set_config('role'" in s]
     assert len(entering) == 1 and "api_clients" in entering[0]

@@ -3,6 +3,8 @@ behind its back (here with the superuser connection) is found and named by `audi
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import select, text
@@ -171,3 +173,31 @@ def test_events_survive_a_rolled_back_savepoint(control, make_tenant):
         ).all()
     assert "test.kept" in kept
     assert _verify(control, tenant).intact
+
+
+def test_concurrent_writers_extend_one_chain(control, make_tenant):
+    """Writers committing at once each read the head only once they hold the chain lock (the
+    head is read after the lock, never from before it): one chain, no fork, ids in its order."""
+    tenant = make_tenant()
+    writers, commits = 6, 5
+    start, failures = threading.Barrier(writers), []
+
+    def write(number: int) -> None:
+        try:
+            with tenant_session(control, tenant.schema_name) as session:
+                start.wait()
+                for commit in range(commits):
+                    record(session, ALICE, "test.concurrent", "thing", f"{number}.{commit}")
+                    record(session, ALICE, "test.concurrent", "thing", f"{number}.{commit}b")
+                    session.commit()
+        except Exception as error:  # reported by the assertion below
+            failures.append(error)
+
+    threads = [threading.Thread(target=write, args=(n,)) for n in range(writers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+    report = _verify(control, tenant)
+    assert report.intact and report.checked >= writers * commits * 2

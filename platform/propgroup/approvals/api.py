@@ -35,7 +35,8 @@ from propgroup.tenancy.middleware import tenant_db
 blp = Blueprint("approvals", __name__, url_prefix="/api/approvals", description="Approvals")
 
 
-def _detail(req):
+def _detail(req, steps=None):
+    """The request as the API shows it; ``steps`` when the caller has them already."""
     session = tenant_db()
     lines = service.lines_of(session, req)
     return {
@@ -45,7 +46,7 @@ def _detail(req):
         "line_history": (
             service.lines_of(session, req, every_revision=True) if req.revision > 1 else lines
         ),
-        "steps": service.steps_of(session, req),
+        "steps": service.steps_of(session, req) if steps is None else steps,
         "advance_overdue": service.advance_overdue(session, req),
         "attachments": service.vouchers_of(session, req),
     }
@@ -119,7 +120,8 @@ def submit(request_id: int):
 @blp.arguments(DecisionSchema)
 @blp.response(200, RequestDetailSchema)
 def decide(data, request_id: int):
-    return _detail(service.decide(tenant_db(), current_principal(), request_id, **data))
+    decision = service.decision(tenant_db(), current_principal(), request_id, **data)
+    return _detail(decision.request, decision.steps)
 
 
 @blp.route("/<int:request_id>/withdraw", methods=["POST"])

@@ -11,10 +11,25 @@ from collections import defaultdict
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import and_, any_, delete, func, literal, or_, select, text
+from sqlalchemy import (
+    Row,
+    and_,
+    any_,
+    bindparam,
+    case,
+    delete,
+    func,
+    literal,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 
 from propgroup.approvals import deadlines
 from propgroup.approvals.budget import budget_checker
@@ -41,10 +56,10 @@ from propgroup.approvals.words import words_match
 from propgroup.audit.service import record
 from propgroup.db import BIGINT_MAX
 from propgroup.errors import Conflict, Forbidden, InvalidInput, NotFound
-from propgroup.identity.authz import authorize, holds_role, visible_units
+from propgroup.identity.authz import authorize, holds_role, role_held, visible_units
 from propgroup.identity.models import RoleAssignment, User
 from propgroup.identity.principals import SYSTEM, Principal
-from propgroup.jobs.service import enqueue
+from propgroup.jobs.service import OUTBOX_INSERT, enqueue, outbox_params
 from propgroup.money import to_money
 from propgroup.org import service as org
 from propgroup.org.models import OrgUnit
@@ -382,25 +397,56 @@ def request_not_found(request_id: int) -> NotFound:
 
 def _locked(session: Session, request_id: int) -> ApprovalRequest:
     request = session.scalar(
-        select(ApprovalRequest).where(ApprovalRequest.id == request_id).with_for_update()
+        select(ApprovalRequest)
+        .where(ApprovalRequest.id == request_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)  # as locked, not as read before the lock
     )
     if request is None:
         raise request_not_found(request_id)
     return request
 
 
-def _locked_with_step_days(session: Session, request_id: int) -> tuple[ApprovalRequest, int]:
-    """The request, locked, and the working days its policy version gives a step: read with
-    it, as every decision that moves the chain on needs them."""
-    days = PolicyVersion.document["step_working_days"].as_integer()
-    row = session.execute(
-        select(ApprovalRequest, func.coalesce(days, DEFAULT_STEP_DAYS))
-        .outerjoin(PolicyVersion, PolicyVersion.id == ApprovalRequest.policy_version_id)
-        .where(ApprovalRequest.id == request_id)
-        .with_for_update(of=ApprovalRequest)
-    ).first()
+# Built once, like every statement of a decision (its SQL cache key is computed once): a
+# decision is on every approver's path. Only a request waiting on the step is locked: under a
+# race the loser waits for the lock and PostgreSQL checks the row again as the winner left it
+# (READ COMMITTED), finds it moved on and returns nothing; a decision on a step decided earlier
+# locks nothing at all.
+_LOCKED_AT_STEP = (
+    select(
+        ApprovalRequest,
+        func.coalesce(PolicyVersion.document["step_working_days"].as_integer(), DEFAULT_STEP_DAYS),
+    )
+    .outerjoin(PolicyVersion, PolicyVersion.id == ApprovalRequest.policy_version_id)
+    .where(
+        ApprovalRequest.id == bindparam("request_id"),
+        ApprovalRequest.status == "in_approval",
+        ApprovalRequest.current_step == bindparam("step"),
+    )
+    .with_for_update(of=ApprovalRequest)
+    .execution_options(populate_existing=True)  # as locked, not as read before the lock
+)
+_AS_IT_STANDS = (
+    select(ApprovalRequest)
+    .where(ApprovalRequest.id == bindparam("request_id"))
+    .execution_options(populate_existing=True)
+)
+
+
+def _locked_at_step(session: Session, request_id: int, step: int) -> tuple[ApprovalRequest, int]:
+    """The request, locked while step ``step`` waits for a decision, and the working days its
+    policy version gives a step (every decision that moves the chain on needs them); a 409 with
+    the request's state when that step is not waiting (any more)."""
+    row = session.execute(_LOCKED_AT_STEP, {"request_id": request_id, "step": step}).first()
     if row is None:
-        raise request_not_found(request_id)
+        request = session.scalar(_AS_IT_STANDS, {"request_id": request_id})
+        if request is None:
+            raise request_not_found(request_id)
+        raise Conflict(
+            f"step {step} is not waiting for a decision",
+            code="not_current_step",
+            errors=_state(request),
+        )
     return row[0], row[1]
 
 
@@ -570,18 +616,79 @@ def steps_of(
     return list(session.scalars(query.order_by(RequestStep.revision, RequestStep.seq)))
 
 
+_steps, _requests = RequestStep.__table__, ApprovalRequest.__table__
+_step_unit = OrgUnit.__table__.alias("step_unit")
+_STEP_COLUMNS = tuple(_steps.c.keys())
+
+# Every step of a request (all revisions, in order: what a decision's answer shows) as plain
+# rows, and for step ``seq`` of revision ``revision`` whether ``person`` holds its role at its
+# unit. Read after the request's lock, so no step is older than it.
+_CHAIN_WITH_ROLE_CHECK = (
+    select(
+        _steps,
+        case(
+            (
+                and_(_steps.c.revision == bindparam("revision"), _steps.c.seq == bindparam("seq")),
+                role_held(bindparam("person"), _steps.c.role, _step_unit.c.path),
+            )
+        ).label("holds"),
+    )
+    .join(_step_unit, _step_unit.c.id == _steps.c.unit_id)
+    .where(_steps.c.request_id == bindparam("request_id"))
+    .order_by(_steps.c.revision, _steps.c.seq)
+)
+
+# What a decision writes, in one statement each (data-changing CTEs beside the step's UPDATE):
+# the unit of work would send a statement per row.
+_DECIDE_STEP = (
+    update(_steps)
+    .where(_steps.c.id == bindparam("b_step_id"))
+    .values(
+        status=bindparam("b_status"),
+        decided_by=bindparam("b_decided_by"),
+        acting_for=bindparam("b_acting_for"),
+        decided_at=bindparam("b_decided_at"),
+        comment=bindparam("b_comment"),
+    )
+)
+# … the request approved or returned: the chain ends here.
+_DECIDE_AND_SETTLE = _DECIDE_STEP.add_cte(
+    update(_requests)
+    .where(_requests.c.id == bindparam("b_request_id"))
+    .values(
+        status=bindparam("b_request_status"),
+        current_step=None,
+        decided_at=bindparam("b_decided_at"),
+    )
+    .cte("settled")
+)
+# … the next step becomes current: due in its working days, its approvers told (outbox).
+_DECIDE_AND_PASS_ON = _DECIDE_STEP.add_cte(
+    update(_requests)
+    .where(_requests.c.id == bindparam("b_request_id"))
+    .values(current_step=bindparam("b_next_seq"))
+    .cte("passed_on"),
+    update(_steps)
+    .where(_steps.c.id == bindparam("b_next_step_id"))
+    .values(due_at=bindparam("b_due_at"))
+    .cte("due"),
+    OUTBOX_INSERT.cte("notice"),
+)
+
+
 def _acting_as(
     session: Session,
     principal: Principal,
     request: ApprovalRequest,
-    role: str,
-    unit: OrgUnit,
+    step: Row,
     excluded: set[int],
 ) -> int | None:
-    """None when the principal holds the role; else the delegator they may act for, leaving
-    out the requester and anyone who decided a step already (R-APR-3)."""
-    if holds_role(session, principal.id, role, unit):
+    """None when the principal holds the step's role (``step.holds``, checked with the chain);
+    else the delegator they may act for, leaving out the requester and anyone who decided a
+    step already (R-APR-3)."""
+    if step.holds:
         return None
+    unit = org.get_unit(session, step.unit_id)
     day = today(session)
     delegations = session.scalars(
         select(Delegation)
@@ -598,11 +705,26 @@ def _acting_as(
         .order_by(Delegation.id)
     )
     for delegation in delegations:
-        if holds_role(session, delegation.delegator_id, role, unit):
+        if holds_role(session, delegation.delegator_id, step.role, unit):
             return delegation.delegator_id
     raise Forbidden(
-        f"{principal.name} is not {role} at {unit.code}, nor delegated by one", code="not_your_step"
+        f"{principal.name} is not {step.role} at {unit.code}, nor delegated by one",
+        code="not_your_step",
     )
+
+
+def _show_written(session: Session, model: type, row_id: int, values: dict[str, Any]) -> None:
+    """What a statement wrote, on the row's object when the session holds it: as committed
+    state, as the unit of work would have left it (a caller holding the steps sees them move)."""
+    loaded = session.identity_map.get(identity_key(model, row_id))
+    if loaded is not None:
+        for key, value in values.items():
+            set_committed_value(loaded, key, value)
+
+
+class Decision(NamedTuple):
+    request: ApprovalRequest
+    steps: list[dict[str, Any]]  # every revision's steps as the decision left them, in order
 
 
 def decide(
@@ -615,50 +737,80 @@ def decide(
     comment: str | None = None,
 ) -> ApprovalRequest:
     """Approve or reject step ``step`` (the one the approver was shown, so a stale click is 409)."""
+    return decision(
+        session, principal, request_id, step=step, approve=approve, comment=comment
+    ).request
+
+
+def decision(
+    session: Session,
+    principal: Principal,
+    request_id: int,
+    *,
+    step: int,
+    approve: bool,
+    comment: str | None = None,
+) -> Decision:
+    """``decide``, with the request's steps as it left them (for an answer that shows them)."""
     _may_act(principal)
-    request, step_days = _locked_with_step_days(session, request_id)
-    if request.status != "in_approval" or request.current_step != step:
-        raise Conflict(
-            f"step {step} is not waiting for a decision",
-            code="not_current_step",
-            errors=_state(request),
-        )
-    steps = steps_of(session, request, request.revision)
+    request, step_days = _locked_at_step(session, request_id, step)
+    chain = session.execute(
+        _CHAIN_WITH_ROLE_CHECK,
+        {
+            "request_id": request.id,
+            "revision": request.revision,
+            "seq": step,
+            "person": principal.id,
+        },
+    ).all()
+    steps = [s for s in chain if s.revision == request.revision]
     current = steps[step - 1]
     decided = {p for s in steps if s.status != "pending" for p in (s.decided_by, s.acting_for)}
     writers = {request.requester_id} | authors(session, request)
     acting_for = _acting_as(
-        session,
-        principal,
-        request,
-        current.role,
-        org.get_unit(session, current.unit_id),
-        excluded=(decided | writers) - {None},
+        session, principal, request, current, excluded=(decided | writers) - {None}
     )
     people = {principal.id, acting_for} - {None}
     if writers & people:
         raise Forbidden("nobody approves their own request (R-APR-3)", code="self_approval")
     if any({s.decided_by, s.acting_for} & people for s in steps if s.status != "pending"):
         raise Forbidden("one person decides one step of a request (R-APR-3)", code="second_step")
-    current.status = "approved" if approve else "rejected"
-    current.decided_by, current.acting_for = principal.id, acting_for
-    current.decided_at, current.comment = now(), comment
-    if not approve:
-        request.status, request.current_step, request.decided_at = (
-            "rejected",
-            None,
-            current.decided_at,
+    at = now()
+    decided_step = {
+        "status": "approved" if approve else "rejected",
+        "decided_by": principal.id,
+        "acting_for": acting_for,
+        "decided_at": at,
+        "comment": comment,
+    }
+    changed = {current.id: decided_step}
+    params = {"b_step_id": current.id, "b_request_id": request.id}
+    params.update({f"b_{key}": value for key, value in decided_step.items()})
+    if approve and step < len(steps):
+        following = steps[step]
+        due_at = due_after(at, step_days, tenant_zone(session))
+        session.execute(
+            _DECIDE_AND_PASS_ON,
+            {
+                **params,
+                "b_next_seq": step + 1,
+                "b_next_step_id": following.id,
+                "b_due_at": due_at,
+                **outbox_params(*_step_notice(session, request, step + 1)),
+            },
         )
-    elif step == len(steps):
-        request.status, request.current_step, request.decided_at = (
-            "approved",
-            None,
-            current.decided_at,
-        )
+        changed[following.id] = {"due_at": due_at}
+        settled = {"current_step": step + 1}
     else:
-        request.current_step = step + 1
-        _announce(session, request, steps, step_days)
-    session.flush()
+        settled = {
+            "status": "approved" if approve else "rejected",
+            "current_step": None,
+            "decided_at": at,
+        }
+        session.execute(_DECIDE_AND_SETTLE, {**params, "b_request_status": settled["status"]})
+    _show_written(session, ApprovalRequest, request.id, settled)
+    for step_id, values in changed.items():
+        _show_written(session, RequestStep, step_id, values)
     if request.status != "in_approval":
         tell_owner(session, request)
     record(
@@ -669,7 +821,8 @@ def decide(
         request.id,
         after={"step": step, "role": current.role, "comment": comment, "status": request.status},
     )
-    return request
+    shown = [{key: getattr(s, key) for key in _STEP_COLUMNS} for s in chain]
+    return Decision(request, [{**s, **changed.get(s["id"], {})} for s in shown])
 
 
 def _with_delegator(session: Session, principal: Principal, acting_for: int | None) -> Principal:
@@ -900,16 +1053,17 @@ def _announce(
 
 def _notify(session: Session, request: ApprovalRequest) -> None:
     """Mail whoever may decide the current step now (outbox → job)."""
-    enqueue(
-        session,
-        "approvals.notify_step",
-        {
-            "tenant": tenant_slug(session),
-            "request_id": request.id,
-            "revision": request.revision,
-            "step": request.current_step,
-        },
-    )
+    enqueue(session, *_step_notice(session, request, request.current_step))
+
+
+def _step_notice(session: Session, request: ApprovalRequest, step: int) -> tuple[str, dict]:
+    """The job that mails the approvers of ``step`` of the request's revision."""
+    return "approvals.notify_step", {
+        "tenant": tenant_slug(session),
+        "request_id": request.id,
+        "revision": request.revision,
+        "step": step,
+    }
 
 
 # --- when a unit moves --------------------------------------------------------------------
@@ -1109,14 +1263,22 @@ def read_request(session: Session, principal: Principal, request_id: int) -> App
     return request
 
 
+# Built once (their SQL cache keys computed once): every answer showing a request reads them.
+_EVERY_LINE = (
+    select(RequestLine)
+    .where(RequestLine.request_id == bindparam("request_id"))
+    .order_by(RequestLine.revision, RequestLine.id)
+)
+_LINES = _EVERY_LINE.where(RequestLine.revision == bindparam("revision"))
+
+
 def lines_of(
     session: Session, request: ApprovalRequest, *, every_revision: bool = False
 ) -> list[RequestLine]:
     """The lines of the request's current revision (or of all, oldest first)."""
-    query = select(RequestLine).where(RequestLine.request_id == request.id)
-    if not every_revision:
-        query = query.where(RequestLine.revision == request.revision)
-    return list(session.scalars(query.order_by(RequestLine.revision, RequestLine.id)))
+    if every_revision:
+        return list(session.scalars(_EVERY_LINE, {"request_id": request.id}))
+    return list(session.scalars(_LINES, {"request_id": request.id, "revision": request.revision}))
 
 
 def advance_overdue(session: Session, request: ApprovalRequest) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, DateTime, Identity, String
+from sqlalchemy import DDL, BigInteger, DateTime, Identity, String, event
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -29,3 +29,17 @@ class AuditEvent(TenantBase):
     request_id: Mapped[str | None] = mapped_column(String(64))
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+# The chain's head, read under the tenant's chain lock in one call: the lock is taken first and
+# the newest hash read after it is held (each statement of a volatile function sees what had
+# committed when it started). Writers extend the chain one at a time, in the order of ids.
+CHAIN_HEAD = """
+create or replace function audit_chain_head() returns varchar language plpgsql as $$
+begin
+    perform pg_advisory_xact_lock(hashtextextended('audit:' || current_schema(), 0));
+    return (select hash from audit_events order by id desc limit 1);
+end $$;
+"""
+# Tables made from the models (provisioning) get the function the migration (t0023) gives.
+event.listen(AuditEvent.__table__, "after_create", DDL(CHAIN_HEAD))

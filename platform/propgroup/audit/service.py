@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import event as orm_event
-from sqlalchemy import func, literal, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from propgroup.audit.models import AuditEvent
@@ -23,6 +23,11 @@ from propgroup.identity.principals import Principal
 
 GENESIS = "0" * 64
 _PENDING = "propgroup.audit.pending"
+# Built once (their SQL cache keys computed once): every change of every request runs them.
+_events = AuditEvent.__table__
+_CHAIN_HEAD = select(func.audit_chain_head())  # takes the chain lock, then reads (models.py)
+_INSERT_EVENTS = insert(_events)
+_INSERTED = tuple(column.key for column in _events.columns if column.key != "id")
 _HASHED_FIELDS = (
     "actor_kind",
     "actor_id",
@@ -89,15 +94,15 @@ def write_pending(session: Session) -> None:
     pending = session.info.pop(_PENDING, None)
     if not pending:
         return
-    lock_key = func.hashtextextended(literal("audit:") + func.current_schema(), 0)
-    session.execute(select(func.pg_advisory_xact_lock(lock_key)))
-    prev = session.scalar(select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1))
-    prev = prev or GENESIS
+    prev = session.execute(_CHAIN_HEAD).scalar() or GENESIS
+    rows = []
     for event in pending:
         event.prev_hash, event.hash = prev, chain_hash(prev, event)
         prev = event.hash
-        session.add(event)
-    session.flush()
+        rows.append({name: getattr(event, name) for name in _INSERTED})
+    # A plain INSERT in queue order (ids follow it): the unit of work would also read each id
+    # back and keep the objects, for nobody.
+    session.execute(_INSERT_EVENTS, rows)
 
 
 @orm_event.listens_for(Session, "before_commit")

@@ -6,7 +6,17 @@ client where its scopes include the action and the unit lies in its subtree, if 
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, false, literal, or_, select, true
+from sqlalchemy import (
+    ColumnElement,
+    Exists,
+    bindparam,
+    exists,
+    false,
+    literal,
+    or_,
+    select,
+    true,
+)
 from sqlalchemy.orm import Session
 
 from propgroup.errors import Forbidden
@@ -51,6 +61,18 @@ def authorize(session: Session, principal: Principal, action: str, unit: OrgUnit
         )
 
 
+# Where a user holds roles granting an action. Built once (its SQL cache key computed once):
+# every list anybody asks for starts with it.
+_ROOTS = (
+    select(OrgUnit.path)
+    .join(RoleAssignment, RoleAssignment.unit_id == OrgUnit.id)
+    .where(
+        RoleAssignment.user_id == bindparam("user_id"),
+        RoleAssignment.role.in_(bindparam("roles", expanding=True)),
+    )
+)
+
+
 def visible_units(session: Session, principal: Principal, action: str) -> ColumnElement[bool]:
     """A condition over OrgUnit keeping the units ``principal`` may ``action``, for list queries."""
     if principal.kind == "system":
@@ -62,12 +84,7 @@ def visible_units(session: Session, principal: Principal, action: str) -> Column
     if principal.token_scopes is not None and action not in principal.token_scopes:
         return false()
     roots = session.scalars(
-        select(OrgUnit.path)
-        .join(RoleAssignment, RoleAssignment.unit_id == OrgUnit.id)
-        .where(
-            RoleAssignment.user_id == principal.id,
-            RoleAssignment.role.in_(roles_granting(action)),
-        )
+        _ROOTS, {"user_id": principal.id, "roles": roles_granting(action)}
     ).all()
     if not roots:
         return false()
@@ -83,20 +100,24 @@ def authorize_somewhere(session: Session, principal: Principal, action: str) -> 
     )
 
 
-def holds_role(session: Session, user_id: int, role: str, unit: OrgUnit) -> bool:
-    """``user_id`` holds ``role`` at ``unit`` or above it (roles reach down the tree)."""
-    return (
-        session.scalar(
-            select(RoleAssignment.id)
-            .join(OrgUnit, OrgUnit.id == RoleAssignment.unit_id)
-            .join(User, User.id == RoleAssignment.user_id)
-            .where(
-                RoleAssignment.user_id == user_id,
-                RoleAssignment.role == role,
-                User.active,  # who left keeps no authority, nor can delegate any
-                literal(unit.path).startswith(OrgUnit.path),
-            )
-            .limit(1)
+def role_held(user_id: int, role: str | ColumnElement[str], path: ColumnElement[str]) -> Exists:
+    """SQL: ``user_id`` holds ``role`` at the unit whose path is ``path`` or above it (roles reach
+    down the tree), and is active: who left keeps no authority, nor can delegate any. ``role``
+    and ``path`` may be columns of an enclosing query, so one statement checks as it reads."""
+    return exists(
+        select(RoleAssignment.id)
+        .join(OrgUnit, OrgUnit.id == RoleAssignment.unit_id)
+        .join(User, User.id == RoleAssignment.user_id)
+        .where(
+            RoleAssignment.user_id == user_id,
+            RoleAssignment.role == role,
+            User.active,
+            path.startswith(OrgUnit.path),
         )
-        is not None
+        .correlate_except(RoleAssignment, OrgUnit, User)
     )
+
+
+def holds_role(session: Session, user_id: int, role: str, unit: OrgUnit) -> bool:
+    """``user_id`` holds ``role`` at ``unit`` or above it."""
+    return bool(session.scalar(select(role_held(user_id, role, literal(unit.path)))))

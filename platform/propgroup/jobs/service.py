@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, bindparam, insert, select
 from sqlalchemy.orm import Session
 
 from propgroup.audit.service import record
@@ -17,15 +17,37 @@ from propgroup.jobs.registry import job_named
 from propgroup.org import service as org
 
 
+def _check_job(job: str) -> None:
+    if job_named(job) is None:
+        raise InvalidInput(f"no job is called {job!r}", code="unknown_job")
+
+
 def enqueue(
     session: Session, job: str, payload: dict[str, Any] | None = None, *, queue: str = "default"
 ) -> OutboxMessage:
-    if job_named(job) is None:
-        raise InvalidInput(f"no job is called {job!r}", code="unknown_job")
+    _check_job(job)
     message = OutboxMessage(job=job, payload=payload or {}, queue=queue, status="pending")
     session.add(message)
     session.flush()
     return message
+
+
+# ``enqueue`` as a statement, for a caller that sends it beside writes of its own in one round
+# trip (as a CTE); its parameters come from ``outbox_params``. Built once: it is on hot paths.
+OUTBOX_INSERT = insert(OutboxMessage).values(
+    job=bindparam("outbox_job", type_=OutboxMessage.job.type),
+    payload=bindparam("outbox_payload", type_=OutboxMessage.payload.type),
+    queue=bindparam("outbox_queue", type_=OutboxMessage.queue.type),
+    status="pending",
+    attempts=0,
+)
+
+
+def outbox_params(
+    job: str, payload: dict[str, Any] | None = None, *, queue: str = "default"
+) -> dict[str, Any]:
+    _check_job(job)
+    return {"outbox_job": job, "outbox_payload": payload or {}, "outbox_queue": queue}
 
 
 def _authorize_group_wide(session: Session, principal: Principal) -> None:

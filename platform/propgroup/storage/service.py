@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import PurePosixPath
 from typing import IO
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -147,13 +147,20 @@ def get_document(session: Session, document_id: int) -> Document:
     return document
 
 
+# Built once (its SQL cache key computed once): every answer showing a request's vouchers runs it.
+_DOCUMENTS_OF = (
+    select(Document)
+    .where(
+        Document.entity_type == bindparam("entity_type"),
+        Document.entity_id == bindparam("entity_id"),
+    )
+    .order_by(Document.id)
+)
+
+
 def list_documents(session: Session, entity_type: str, entity_id: int) -> list[Document]:
     return list(
-        session.scalars(
-            select(Document)
-            .where(Document.entity_type == entity_type, Document.entity_id == entity_id)
-            .order_by(Document.id)
-        )
+        session.scalars(_DOCUMENTS_OF, {"entity_type": entity_type, "entity_id": entity_id})
     )
 
 

@@ -10,7 +10,7 @@ from flask import Flask, Response, g, request
 from sqlalchemy.orm import Session
 
 from propgroup.config import get_settings
-from propgroup.db import engine_for
+from propgroup.db import engine_for, undo
 from propgroup.errors import NotFound
 from propgroup.tenancy import service
 from propgroup.tenancy.models import Tenant
@@ -86,13 +86,13 @@ def tenant_db() -> Session:
 
 
 def _finish_unit_of_work(response: Response) -> Response:
-    """One request, one transaction: kept when the response is a success, else rolled back."""
+    """One request, one transaction: kept when the response is a success, else undone."""
     session = g.get("tenant_db")
     if session is not None:
         if response.status_code < 400:
             session.commit()
         else:
-            session.rollback()
+            undo(session)
     return response
 
 
