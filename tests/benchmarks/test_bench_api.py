@@ -204,7 +204,9 @@ def _run_wrk(url: str, headers: dict[str, str], seconds: int) -> dict[str, float
         "p99_ms": _wrk_ms(latency["99"]),
         "requests": total,
         "non_2xx": int(bad.group(1)) if bad else 0,
-        "socket_errors": sum(int(n) for n in errors.groups()) if errors else 0,
+        # connect, read, write; a timeout (wrk's 2 s) is a slow answer, counted apart
+        "socket_errors": sum(int(n) for n in errors.groups()[:3]) if errors else 0,
+        "timeouts": int(errors.group(4)) if errors else 0,
     }
 
 
@@ -260,6 +262,7 @@ def _run_python(url: str, headers: dict[str, str], seconds: int) -> dict[str, fl
         "requests": len(latencies),
         "non_2xx": failures[0],
         "socket_errors": failures[1],
+        "timeouts": 0,
     }
 
 
@@ -345,6 +348,7 @@ def test_bench_api_read(api_db, workdir, tmp_path):
             p50_ms=round(best[name]["p50_ms"], 2),
             p99_ms=round(best[name]["p99_ms"], 2),
             runs_rps="/".join(str(round(r["rps"], 1)) for r in runs[name]),
+            timeouts=sum(r["timeouts"] for r in runs[name]),
             worker_cpu_s=" ".join(r["worker_cpu_s"] for r in runs[name]),
             median_rps=round(statistics.median(r["rps"] for r in runs[name]), 1),
         )
