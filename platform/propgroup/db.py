@@ -249,10 +249,10 @@ def undo(session: Session) -> None:
     ROLLBACK does that, but psycopg also discards every statement it has prepared on the
     connection then (and sends DEALLOCATE ALL), so after each refusal PostgreSQL parses and
     plans the connection's statements afresh. A transaction PostgreSQL gave no transaction id
-    changed no row and locked none: COMMIT ends it with the same effect and keeps them. The
-    session then forgets its own state as after a rollback (objects never flushed, queued
-    audit events). Under the approvals race (a 409 for one request in six) this took a quarter
-    of PostgreSQL's CPU.
+    changed no row and locked none: COMMIT ends it with the same effect and keeps them (a NOTIFY
+    would still be delivered, and the application sends none). The session then forgets its own
+    state as after a rollback (objects never flushed, queued audit events). Under the approvals
+    race (a 409 for one request in six) the lost statements took a quarter of PostgreSQL's CPU.
     """
     transaction = session.get_transaction()
     if transaction is not None and transaction.is_active:
