@@ -154,10 +154,10 @@ def _wait_ready(process: subprocess.Popen, port: int, log: Path, deadline_s: flo
 def _workers(master: int) -> list[int]:
     """The gunicorn master's worker processes."""
     found = []
-    for entry in os.listdir("/proc"):
+    for entry in filter(str.isdigit, os.listdir("/proc")):
         try:
             with open(f"/proc/{entry}/stat") as stat:
-                if entry.isdigit() and int(stat.read().rpartition(")")[2].split()[1]) == master:
+                if int(stat.read().rpartition(")")[2].split()[1]) == master:
                     found.append(int(entry))
         except OSError:
             continue

@@ -48,11 +48,13 @@ from propgroup.org.models import OrgUnit
 from propgroup.tenancy.migrate import upgrade_control_plane
 from tests.benchmarks.test_bench_api import (
     WORKERS,
+    _cpu_s,
     _free_port,
     _report,
     _start_gunicorn,
     _stop,
     _wait_ready,
+    _workers,
 )
 from tests.support.databases import redis_url, server_url, throwaway_database
 from tests.support.groups import provision_demo
@@ -311,25 +313,11 @@ def _approve_all(
 # connections all land on the first one and stay there; CPU seconds per process show the split.
 
 
-def _children(pid: int) -> list[int]:
-    found = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as stat:
-                    fields = stat.read().rpartition(")")[2].split()
-            except OSError:
-                continue
-            if int(fields[1]) == pid:
-                found.append(int(entry))
-    return sorted(found)
-
-
 def _wait_workers_loaded(master: int, expected: int, deadline_s: float = 60) -> list[int]:
     """Worker pids once each sits in its accept/keep-alive poll, i.e. has imported the app."""
     deadline, settled = time.monotonic() + deadline_s, 0
     while time.monotonic() < deadline:
-        workers = _children(master)
+        workers = _workers(master)
         waiting = []
         for pid in workers:
             try:
@@ -342,16 +330,7 @@ def _wait_workers_loaded(master: int, expected: int, deadline_s: float = 60) -> 
         if settled >= 3:
             return workers
         time.sleep(0.1)
-    pytest.fail(f"gunicorn workers did not all load the app: {_children(master)}")
-
-
-def _cpu_s(pid: int) -> float:
-    try:
-        with open(f"/proc/{pid}/stat") as stat:
-            fields = stat.read().rpartition(")")[2].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    pytest.fail(f"gunicorn workers did not all load the app: {_workers(master)}")
 
 
 def _backends(database: str) -> list[int]:
