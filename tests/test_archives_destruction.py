@@ -748,3 +748,36 @@ def test_r_arc_1_a_later_disposal_date_takes_an_asset_card_off_appraisal(db):
     [line] = _lines(db, card)
     assert (card.status, card.due_on) == ("kept", date(2031, 1, 1))
     assert line.settled_at is not None and line.appraisal_id is None
+
+
+def test_r_arc_1_the_year_s_appraisal_list_is_read_unit_by_unit(control, group, api, tokens):
+    """The sweep's list over the API: appraisers see its lines for the units they may read, a
+    cashier (who keeps no archives) none of it; settled lines stay on it."""
+    with tenant_session(control, group.schema_name) as db:
+        here, elsewhere = (
+            _item(db, title="本分公司月报"),
+            _item(db, unit="SH-LJZ", title="他处月报", by=REGIONAL),
+        )
+        appraisal.sweep_due(db, approvals.today(db))
+        db.commit()
+        listing = db.scalars(select(AppraisalList).order_by(AppraisalList.id.desc())).first()
+    lists = api("GET", "/appraisal-lists", tokens[HEAD])
+    assert lists.status_code == 200 and lists.json[0]["id"] == listing.id
+    assert lists.json[0]["found"] == listing.found
+    path = f"/appraisal-lists/{listing.id}/items"
+    seen = {
+        row["item_id"]
+        for row in api("GET", path, tokens[HEAD], query_string={"page_size": 100}).json
+    }
+    assert here.id in seen and elsewhere.id not in seen
+    regional = api("GET", path, tokens[REGIONAL], query_string={"page_size": 100}).json
+    assert {here.id, elsewhere.id} <= {row["item_id"] for row in regional}
+    with tenant_session(control, group.schema_name) as db:
+        _appraised(db, db.get(ArchiveItem, here.id), decision="keep", keep_until=date(2040, 1, 1))
+        db.commit()
+    rows = {row["item_id"]: row for row in api("GET", path, tokens[HEAD]).json}
+    assert rows[here.id]["settled_at"] is not None and rows[here.id]["appraisal_id"] is not None
+    still_open = api("GET", path, tokens[HEAD], query_string={"open": "true"}).json
+    assert here.id not in {row["item_id"] for row in still_open}
+    assert api("GET", "/appraisal-lists", tokens["zhao.chuna"]).status_code == 403
+    assert api("GET", "/appraisal-lists/999999999/items", tokens[HEAD]).status_code == 404

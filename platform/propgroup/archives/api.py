@@ -15,6 +15,7 @@ from propgroup.api.schema import columns_of
 from propgroup.approvals.service import today
 from propgroup.archives import (
     appraisal,
+    appraisal_lists,
     destruction,
     handovers,
     holds,
@@ -25,6 +26,9 @@ from propgroup.archives import (
 from propgroup.archives.models import ArchiveFile, ArchiveItem
 from propgroup.archives.schemas import (
     AppraisalInSchema,
+    AppraisalLineQuerySchema,
+    AppraisalLineSchema,
+    AppraisalListSchema,
     AppraisalSchema,
     CancelInSchema,
     CarryOutInSchema,
@@ -217,6 +221,26 @@ def confirm(data, appraisal_id: int):
 
 def _list(listing) -> dict[str, Any]:
     return {**columns_of(listing), "items": destruction.items_of(tenant_db(), listing)}
+
+
+@blp.route("/appraisal-lists")
+@blp.response(200, AppraisalListSchema(many=True))
+@blp.paginate(SelectPage, page_size=50, max_page_size=MAX_PAGE_SIZE)
+def list_appraisal_lists():
+    """What each yearly sweep found past retention (R-ARC-1), newest first."""
+    session = tenant_db()
+    return Selection(session, appraisal_lists.visible_lists(session, current_principal()))
+
+
+@blp.route("/appraisal-lists/<int:list_id>/items")
+@blp.arguments(AppraisalLineQuerySchema, location="query")
+@blp.response(200, AppraisalLineSchema(many=True))
+@blp.paginate(SelectPage, page_size=50, max_page_size=MAX_PAGE_SIZE)
+def appraisal_list_items(query, list_id: int):
+    """A list's items in the caller's units: the due date found, and the appraisal settling it."""
+    session = tenant_db()
+    lines = appraisal_lists.visible_lines(session, current_principal(), list_id, **query)
+    return Selection(session, lines, rows=True)
 
 
 @blp.route("/destruction-lists", methods=["POST"])

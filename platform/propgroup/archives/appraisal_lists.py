@@ -13,9 +13,15 @@ from typing import Any
 
 from sqlalchemy import BigInteger, func, insert, literal, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import Select
 
 from propgroup.approvals import service as approvals
 from propgroup.archives.models import AppraisalList, AppraisalListItem, ArchiveItem, on_open_line
+from propgroup.db import get_by_id
+from propgroup.errors import NotFound
+from propgroup.identity.authz import authorize_somewhere, visible_units
+from propgroup.identity.principals import Principal
+from propgroup.org.models import OrgUnit
 
 # One key per tenant schema: the sweep takes it alone, changes to what is due take it shared.
 _SWEEP_KEY = func.hashtextextended(literal("archives.sweep:") + func.current_schema(), 0)
@@ -60,3 +66,40 @@ def settle(session: Session, items: Any, *, appraisal_id: int | None = None) -> 
         .values(settled_at=approvals.now(), appraisal_id=appraisal_id)
         .execution_options(synchronize_session=False)
     )
+
+
+def visible_lists(session: Session, principal: Principal) -> Select[tuple[AppraisalList]]:
+    """Every sweep's list, newest first, to whoever may appraise somewhere: a list is the group's
+    (its count too); its lines are shown unit by unit (``visible_lines``)."""
+    authorize_somewhere(session, principal, "archives:appraise")
+    return select(AppraisalList).order_by(AppraisalList.id.desc())
+
+
+def visible_lines(
+    session: Session, principal: Principal, list_id: int, *, open: bool = False
+) -> Select[Any]:
+    """A list's lines whose items are in units where the principal may read archives, with what
+    an appraiser needs to find the item; ``open``: only those still waiting for appraisal."""
+    authorize_somewhere(session, principal, "archives:appraise")
+    if get_by_id(session, AppraisalList, list_id) is None:
+        raise NotFound(f"appraisal list {list_id} does not exist", code="appraisal_list_not_found")
+    query = (
+        select(
+            AppraisalListItem.item_id,
+            ArchiveItem.title,
+            ArchiveItem.unit_id,
+            ArchiveItem.class_code,
+            ArchiveItem.fiscal_year,
+            AppraisalListItem.due_on,
+            AppraisalListItem.settled_at,
+            AppraisalListItem.appraisal_id,
+        )
+        .join(ArchiveItem, ArchiveItem.id == AppraisalListItem.item_id)
+        .join(OrgUnit, OrgUnit.id == ArchiveItem.unit_id)
+        .where(
+            AppraisalListItem.list_id == list_id, visible_units(session, principal, "archives:read")
+        )
+    )
+    if open:
+        query = query.where(AppraisalListItem.settled_at.is_(None))
+    return query.order_by(AppraisalListItem.item_id)

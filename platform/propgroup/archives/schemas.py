@@ -248,3 +248,25 @@ class CancelInSchema(Schema):
 
 class SettingsSchema(Schema):
     lock_mode = fields.String(required=True)
+
+
+class AppraisalListSchema(Schema):
+    id = fields.Integer()
+    swept_on = fields.Date()
+    found = fields.Integer()
+    created_at = fields.DateTime()
+
+
+class AppraisalLineQuerySchema(Schema):
+    open = fields.Boolean()  # only the lines still waiting for appraisal
+
+
+class AppraisalLineSchema(Schema):
+    item_id = fields.Integer()
+    title = fields.String()
+    unit_id = fields.Integer()
+    class_code = fields.String()
+    fiscal_year = fields.Integer()
+    due_on = fields.Date()  # the item's due date when the sweep found it
+    settled_at = fields.DateTime(allow_none=True)
+    appraisal_id = fields.Integer(allow_none=True)
