@@ -232,7 +232,7 @@ def read_on_entry(session: Session, statement: Select, params: dict[str, object]
     name, and it must take no table or schema from its parameters. Its SQL is read back as
     text, so it holds no literal ``:word`` (its values are parameters anyway).
     """
-    if session.in_transaction():
+    if session.in_transaction() or "tenant_schema" not in session.info:
         return session.connection().execute(statement, params).first()
     session.info[_COMPANION] = (statement, params)
     try:
