@@ -326,3 +326,17 @@ def test_query_filters_are_checked_when_given_and_filter_nothing_when_absent(
         assert {unit["kind"] for unit in response.json} == kinds
     else:
         assert response.json["code"] == "unprocessable_entity"
+
+
+def test_a_read_on_entry_names_tenant_tables_only():
+    """It runs before the tenant's role applies, so a control-plane table is refused outright."""
+    from propgroup.db import _entering_with
+    from propgroup.tenancy.models import Tenant
+
+    with pytest.raises(ValueError, match="tenant tables only"):
+        _entering_with(select(Tenant.slug), "t_any")
+
+
+def test_json_orjson_cannot_write_falls_back_to_the_stdlib(client):
+    provider = client.application.json
+    assert provider.dumps({"n": 2**70}, separators=(",", ":")) == '{"n":1180591620717411303424}'

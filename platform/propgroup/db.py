@@ -30,6 +30,7 @@ from sqlalchemy.engine.interfaces import BindTyping
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Session
 from sqlalchemy.sql import Select, TextClause
+from sqlalchemy.sql.util import find_tables
 
 from propgroup.config import sqlalchemy_url
 from propgroup.errors import InvalidInput
@@ -211,6 +212,9 @@ _NAMED.bind_typing = BindTyping.NONE
 def _entering_with(statement: Select, schema: str) -> TextClause:
     # Text with typed columns, one per schema: SQLAlchemy compiles it and reads its result's
     # columns once, where SQL sent to the driver would have its result described every time.
+    if any(table.schema != TENANT_PLACEHOLDER for table in find_tables(statement)):
+        # It runs before the tenant's role applies: only tenant tables, translated by name.
+        raise ValueError("a read on entry names tenant tables only")
     companion = statement.compile(
         dialect=_NAMED,
         schema_translate_map={TENANT_PLACEHOLDER: schema},
@@ -232,7 +236,7 @@ def read_on_entry(session: Session, statement: Select, params: dict[str, object]
     name, and it must take no table or schema from its parameters. Its SQL is read back as
     text, so it holds no literal ``:word`` (its values are parameters anyway).
     """
-    if session.in_transaction() or "tenant_schema" not in session.info:
+    if session.in_transaction() or not session.info.get("tenant_schema"):
         return session.connection().execute(statement, params).first()
     session.info[_COMPANION] = (statement, params)
     try:

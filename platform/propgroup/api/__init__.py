@@ -43,7 +43,8 @@ class _Parser(FlaskParser):
     def parse(self, argmap: Any, req: Any = None, **kwargs: Any) -> Any:
         """A query naming none of the schema's optional, default-less, hook-less fields loads as
         ``{}`` (other query arguments are excluded anyway), as a list without filters does."""
-        if kwargs.get("location") == "query" and not kwargs.get("validate"):
+        schema_like = isinstance(argmap, (type, marshmallow.Schema))  # a dict cannot be cached
+        if kwargs.get("location") == "query" and schema_like and not kwargs.get("validate"):
             keys = _optional_query_keys(argmap)
             query = (req if req is not None else self.get_default_request()).args
             if keys is not None and keys.isdisjoint(query.keys()):

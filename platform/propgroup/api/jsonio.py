@@ -28,7 +28,10 @@ class DecimalJSONProvider(DefaultJSONProvider):
     def dumps(self, obj: Any, **kwargs: Any) -> str:
         if kwargs != {"separators": _COMPACT}:  # what ``response`` asks for outside debug
             return super().dumps(obj, **kwargs)
-        return orjson.dumps(obj, default=self.default, option=_ORJSON_OPTIONS).decode()
+        try:
+            return orjson.dumps(obj, default=self.default, option=_ORJSON_OPTIONS).decode()
+        except orjson.JSONEncodeError:  # what orjson cannot write (an int beyond 64 bits)
+            return super().dumps(obj, **kwargs)
 
     def loads(self, s: str | bytes, **kwargs: Any) -> Any:
         # 0.1 stays exactly 0.1: an amount is never rounded through binary floating point.
